@@ -1,0 +1,17 @@
+//! The library behind `srs`, `srsd`, `srsc`, `srs-forwarder` and `srs-reverser`:
+//! the Sender Rewriting Scheme, byte-compatible with Perl Mail::SRS, libsrs2,
+//! postsrsd and pysrs.
+//!
+//! It exists for those programs and their tests; its API may change between
+//! releases.
+//!
+//! Logging policy: the codec and parsers log nothing; they return typed
+//! errors and the programs decide what a postmaster sees.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod exit;
+pub mod secrets;
+pub mod srs;
+
+pub use srs::{Forwarded, Options, Srs};

@@ -1,0 +1,560 @@
+//! The SRS codec: forward and reverse of the "Guarded" scheme shared by
+//! Mail::SRS, libsrs2, postsrsd and pysrs.
+//!
+//! The codec is pure: the clock is an argument, nothing is logged, nothing is
+//! read from disk. See `SPEC.md` sections 1 to 3 for the rules it follows.
+
+mod address;
+mod hash;
+mod timestamp;
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::SystemTime;
+
+pub use address::Form;
+use hash::Key;
+pub use hash::{HashAlphabet, MAX_HASH_LENGTH};
+use thiserror::Error;
+pub use timestamp::Day;
+
+/// RFC 5321's limit on the length of a local part.
+pub const MAX_LOCAL_PART: usize = 64;
+/// How many times reverse follows an SRS address back to one of our domains.
+pub const MAX_ROUNDS: usize = 8;
+
+/// The character after `SRS0`/`SRS1`. Every later separator is `=`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Separator {
+    /// `=`, the default everywhere.
+    #[default]
+    Equals,
+    /// `+`, so an MTA with `+` extensions delivers all SRS mail to user `SRS0`/`SRS1`.
+    Plus,
+    /// `-`, the same for MTAs with `-` extensions (qmail, Courier).
+    Minus,
+}
+
+impl Separator {
+    /// The separator as a character.
+    pub fn as_char(self) -> char {
+        match self {
+            Separator::Equals => '=',
+            Separator::Plus => '+',
+            Separator::Minus => '-',
+        }
+    }
+}
+
+impl fmt::Display for Separator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.as_char())
+    }
+}
+
+impl FromStr for Separator {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        match s {
+            "=" => Ok(Separator::Equals),
+            "+" => Ok(Separator::Plus),
+            "-" => Ok(Separator::Minus),
+            _ => Err(ConfigError::Separator(s.to_owned())),
+        }
+    }
+}
+
+/// Everything about the codec except the secrets. The defaults are those of
+/// Mail::SRS and postsrsd.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Initial separator of new addresses. Default `=`.
+    pub separator: Separator,
+    /// Characters of hash in new addresses, 1 to 27. Default 4.
+    pub hash_length: usize,
+    /// Fewest hash characters accepted on reverse; `None` means the hash length.
+    pub hash_min: Option<usize>,
+    /// Days an address stays valid after the day it was made. Default 21.
+    pub max_age: u16,
+    /// Alphabet of new hashes. Default standard base64.
+    pub alphabet: HashAlphabet,
+    /// Domains whose senders are never rewritten (besides the alias domain).
+    /// An entry starting with `.` matches the subdomains of what follows.
+    /// Reverse keeps unwrapping results at these domains.
+    pub local_domains: Vec<String>,
+    /// Rewrite senders from local domains too.
+    pub always_rewrite: bool,
+    /// Also accept hashes made by Perl Mail::SRS from a secret file, whose
+    /// keys kept the line's trailing newline.
+    pub accept_perl_newline_keys: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            separator: Separator::Equals,
+            hash_length: 4,
+            hash_min: None,
+            max_age: 21,
+            alphabet: HashAlphabet::Standard,
+            local_domains: Vec::new(),
+            always_rewrite: false,
+            accept_perl_newline_keys: false,
+        }
+    }
+}
+
+/// A setting the codec cannot work with.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// No secret was given.
+    #[error("no secret: give a keys file with at least one secret")]
+    NoSecrets,
+    /// The hash length is not 1 to 27.
+    #[error("hash length {0} is out of range (1 to {MAX_HASH_LENGTH})")]
+    HashLength(usize),
+    /// The minimum hash length is not 1 to the hash length.
+    #[error("minimum hash length {min} is out of range (1 to the hash length, {length})")]
+    HashMin {
+        /// The minimum given.
+        min: usize,
+        /// The hash length.
+        length: usize,
+    },
+    /// The maximum age is 1024 days or more.
+    #[error("maximum age {0} days is out of range (0 to 1023)")]
+    MaxAge(u32),
+    /// The separator is not `=`, `+` or `-`.
+    #[error("separator {0:?} is not one of = + -")]
+    Separator(String),
+}
+
+/// Why a sender could not be forwarded.
+#[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
+pub enum ForwardError {
+    /// The null sender (empty or `<>`) has no SRS form; bounces are not rewritten.
+    #[error("the null sender is never rewritten")]
+    NullSender,
+    /// The sender has no `@`.
+    #[error("no @ in the address")]
+    NoAt,
+    /// Nothing follows the last `@`.
+    #[error("empty domain after @")]
+    EmptyHost,
+    /// The local part has an unquoted `@` or broken quoting.
+    #[error("local part has an unquoted @ or broken quotes (write \"local part\"@domain)")]
+    BadLocalPart,
+    /// The alias has no domain.
+    #[error("the alias domain is empty")]
+    EmptyAlias,
+}
+
+/// Why an address could not be reversed; each names the check that failed.
+#[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
+pub enum ReverseError {
+    /// The local part does not start with `SRS0` or `SRS1` and a separator.
+    #[error("not an SRS address")]
+    NotSrs,
+    /// It starts like an SRS address but its fields are wrong.
+    #[error("malformed SRS address: {0}")]
+    Malformed(&'static str),
+    /// The hash is shorter than the minimum accepted.
+    #[error("hash too short: {len} characters, at least {min} required")]
+    HashTooShort {
+        /// Characters of hash in the address.
+        len: usize,
+        /// The minimum.
+        min: usize,
+    },
+    /// No secret gives this hash.
+    #[error("hash does not match (forged, or signed with a secret we no longer have)")]
+    BadHash,
+    /// The timestamp is older than the maximum age.
+    #[error("expired: made {age} days ago, the maximum age is {max_age} days")]
+    Expired {
+        /// Days since the address was made.
+        age: u16,
+        /// The maximum age in force.
+        max_age: u16,
+    },
+    /// The timestamp lies in the future.
+    #[error("timestamp is in the future")]
+    Future,
+    /// Reversing went round our own domains too many times.
+    #[error("still an SRS address at one of our domains after {MAX_ROUNDS} rounds")]
+    TooManyRounds,
+}
+
+/// What forward did with a sender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Forwarded {
+    /// The sender was rewritten into this SRS address.
+    Rewritten(String),
+    /// The sender stays as it is.
+    Unchanged(Unchanged),
+}
+
+impl Forwarded {
+    /// The address to use: the rewritten one, or `sender` itself.
+    pub fn address<'a>(&'a self, sender: &'a str) -> &'a str {
+        match self {
+            Forwarded::Rewritten(a) => a,
+            Forwarded::Unchanged(_) => sender,
+        }
+    }
+}
+
+/// Why forward left a sender alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unchanged {
+    /// The sender's domain is the alias domain or a local domain.
+    LocalDomain,
+    /// The sender is an SRS address we signed; signing it again would only lengthen it.
+    AlreadyOurs,
+}
+
+/// The SRS codec with its secrets and options.
+#[derive(Clone)]
+pub struct Srs {
+    /// Verifying keys; the first signs.
+    keys: Vec<Key>,
+    options: Options,
+    hash_min: usize,
+}
+
+impl fmt::Debug for Srs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print key material.
+        f.debug_struct("Srs")
+            .field("keys", &self.keys.len())
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// An SRS local part after its tag and initial separator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tagged<'a> {
+    /// `SRS0<s>` and what follows.
+    Srs0(&'a str),
+    /// `SRS1<s>` and what follows.
+    Srs1(&'a str),
+}
+
+impl<'a> Tagged<'a> {
+    /// Recognises `SRS0`/`SRS1` (any case) followed by `=`, `+` or `-`.
+    fn parse(local: &'a str) -> Option<Tagged<'a>> {
+        let b = local.as_bytes();
+        if b.len() < 5
+            || !b[..3].eq_ignore_ascii_case(b"srs")
+            || !matches!(b[4], b'=' | b'+' | b'-')
+        {
+            return None;
+        }
+        match b[3] {
+            b'0' => Some(Tagged::Srs0(&local[5..])),
+            b'1' => Some(Tagged::Srs1(&local[5..])),
+            _ => None,
+        }
+    }
+}
+
+/// One verified step back: the previous address's local part and host.
+enum Step<'a> {
+    /// An SRS0 unwrapped to the original sender.
+    Original { local: &'a str, host: &'a str },
+    /// An SRS1 unwrapped to `SRS0<s0rest>@hop1`.
+    FirstHop { s0rest: &'a str, hop1: &'a str },
+}
+
+impl Srs {
+    /// Builds a codec. `secrets` in order: the first signs, all verify.
+    pub fn new<S: AsRef<[u8]>>(secrets: &[S], options: Options) -> Result<Srs, ConfigError> {
+        if secrets.is_empty() {
+            return Err(ConfigError::NoSecrets);
+        }
+        if !(1..=MAX_HASH_LENGTH).contains(&options.hash_length) {
+            return Err(ConfigError::HashLength(options.hash_length));
+        }
+        let hash_min = options.hash_min.unwrap_or(options.hash_length);
+        if !(1..=options.hash_length).contains(&hash_min) {
+            return Err(ConfigError::HashMin {
+                min: hash_min,
+                length: options.hash_length,
+            });
+        }
+        if options.max_age >= timestamp::CYCLE {
+            return Err(ConfigError::MaxAge(options.max_age.into()));
+        }
+        let mut keys: Vec<Key> = secrets.iter().map(|s| Key::new(s.as_ref())).collect();
+        if options.accept_perl_newline_keys {
+            for s in secrets {
+                let mut with_newline = s.as_ref().to_vec();
+                with_newline.push(b'\n');
+                keys.push(Key::new(&with_newline));
+            }
+        }
+        Ok(Srs {
+            keys,
+            options,
+            hash_min,
+        })
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Forwards `sender` (RFC 5321 form) through the domain of `alias`.
+    pub fn forward(
+        &self,
+        sender: &str,
+        alias: &str,
+        now: SystemTime,
+    ) -> Result<Forwarded, ForwardError> {
+        self.forward_in(Form::External, sender, alias, now)
+    }
+
+    /// Forwards `sender` written in `form` through the domain of `alias`.
+    pub fn forward_in(
+        &self,
+        form: Form,
+        sender: &str,
+        alias: &str,
+        now: SystemTime,
+    ) -> Result<Forwarded, ForwardError> {
+        if sender.is_empty() || sender == "<>" {
+            return Err(ForwardError::NullSender);
+        }
+        let alias = address::alias_domain(alias);
+        if alias.is_empty() {
+            return Err(ForwardError::EmptyAlias);
+        }
+        let parts = address::split(sender, form).map_err(|e| match e {
+            address::SplitError::NoAt => ForwardError::NoAt,
+            address::SplitError::EmptyHost => ForwardError::EmptyHost,
+            address::SplitError::BadLocalPart => ForwardError::BadLocalPart,
+        })?;
+        if !self.options.always_rewrite && self.is_ours(parts.host, Some(alias)) {
+            return Ok(Forwarded::Unchanged(Unchanged::LocalDomain));
+        }
+        let local = &parts.local;
+        let tagged = Tagged::parse(local);
+        if let Some(tagged) = tagged
+            && self.step(tagged, Day::of(now)).is_ok()
+        {
+            return Ok(Forwarded::Unchanged(Unchanged::AlreadyOurs));
+        }
+        let srs1_from = match tagged {
+            // An SRS0 from another host: that host is the first hop.
+            Some(Tagged::Srs0(_)) => Some((parts.host, &local[4..])),
+            // An SRS1: keep its first hop and inner SRS0, re-sign.
+            Some(Tagged::Srs1(rest)) => split3(rest)
+                .filter(|(_, hop1, _)| !hop1.is_empty())
+                .map(|(_, hop1, s0rest)| (hop1, s0rest)),
+            None => None,
+        };
+        let sep = self.options.separator.as_char();
+        let mut out = String::with_capacity(sender.len() + alias.len() + 40);
+        match srs1_from {
+            Some((hop1, s0rest)) => {
+                out.push_str("SRS1");
+                out.push(sep);
+                self.push_hash(&mut out, &[hop1, s0rest]);
+                for field in [hop1, s0rest] {
+                    out.push('=');
+                    out.push_str(field);
+                }
+            }
+            None => {
+                let stamp = Day::of(now).encode();
+                let stamp = std::str::from_utf8(&stamp).unwrap_or_default();
+                out.push_str("SRS0");
+                out.push(sep);
+                self.push_hash(&mut out, &[stamp, parts.host, local]);
+                for field in [stamp, parts.host, local] {
+                    out.push('=');
+                    out.push_str(field);
+                }
+            }
+        }
+        if parts.quoted {
+            let mut quoted = String::with_capacity(out.len() + alias.len() + 4);
+            address::push_quoted(&mut quoted, &out);
+            out = quoted;
+        }
+        out.push('@');
+        out.push_str(alias);
+        Ok(Forwarded::Rewritten(out))
+    }
+
+    /// Reverses an SRS address (RFC 5321 form) to the address it stands for.
+    pub fn reverse(&self, address: &str, now: SystemTime) -> Result<String, ReverseError> {
+        self.reverse_in(Form::External, address, now)
+    }
+
+    /// Reverses an SRS address written in `form`. SRS0 gives the original
+    /// sender, SRS1 the first hop's SRS0 address; while the result is an SRS
+    /// address at one of our local domains, it is reversed again.
+    pub fn reverse_in(
+        &self,
+        form: Form,
+        address: &str,
+        now: SystemTime,
+    ) -> Result<String, ReverseError> {
+        let parts = address::split(address, form).map_err(|e| {
+            let srs_like = Tagged::parse(address).is_some();
+            match e {
+                _ if !srs_like => ReverseError::NotSrs,
+                address::SplitError::NoAt => ReverseError::Malformed("no @ in the address"),
+                address::SplitError::EmptyHost => ReverseError::Malformed("empty domain after @"),
+                address::SplitError::BadLocalPart => ReverseError::Malformed("broken quoting"),
+            }
+        })?;
+        let day = Day::of(now);
+        let mut tagged = Tagged::parse(&parts.local).ok_or(ReverseError::NotSrs)?;
+        let mut current: String;
+        let mut rounds = 0;
+        let (local, host) = loop {
+            rounds += 1;
+            let (local, host) = match self.step(tagged, day)? {
+                Step::Original { local, host } => (local.to_owned(), host),
+                Step::FirstHop { s0rest, hop1 } => (format!("SRS0{s0rest}"), hop1),
+            };
+            let again = Tagged::parse(&local).filter(|_| self.is_ours(host, None));
+            if again.is_none() {
+                break (local, host.to_owned());
+            }
+            if rounds == MAX_ROUNDS {
+                return Err(ReverseError::TooManyRounds);
+            }
+            current = local;
+            // Re-parse from the owned copy so the next round borrows it.
+            tagged = Tagged::parse(&current).ok_or(ReverseError::NotSrs)?;
+        };
+        let mut out = String::with_capacity(local.len() + host.len() + 3);
+        if parts.quoted {
+            address::push_quoted(&mut out, &local);
+        } else {
+            out.push_str(&local);
+        }
+        out.push('@');
+        out.push_str(&host);
+        Ok(out)
+    }
+
+    /// Verifies one SRS local part and returns what it wraps.
+    fn step<'a>(&self, tagged: Tagged<'a>, today: Day) -> Result<Step<'a>, ReverseError> {
+        match tagged {
+            Tagged::Srs0(rest) => {
+                let mut f = rest.splitn(4, '=');
+                let (Some(hash), Some(stamp), Some(host), Some(local)) =
+                    (f.next(), f.next(), f.next(), f.next())
+                else {
+                    return Err(ReverseError::Malformed(
+                        "SRS0 needs hash, timestamp, host and local part",
+                    ));
+                };
+                if host.is_empty() || local.is_empty() {
+                    return Err(ReverseError::Malformed("empty host or local part"));
+                }
+                let made = Day::decode(stamp.as_bytes()).ok_or(ReverseError::Malformed(
+                    "timestamp is not two base32 characters",
+                ))?;
+                self.verify(hash, &[stamp, host, local])?;
+                let age = made.days_until(today);
+                if age > self.options.max_age {
+                    return Err(if age >= timestamp::CYCLE / 2 {
+                        ReverseError::Future
+                    } else {
+                        ReverseError::Expired {
+                            age,
+                            max_age: self.options.max_age,
+                        }
+                    });
+                }
+                Ok(Step::Original { local, host })
+            }
+            Tagged::Srs1(rest) => {
+                let (hash, hop1, s0rest) = split3(rest).ok_or(ReverseError::Malformed(
+                    "SRS1 needs hash, first hop and SRS0 part",
+                ))?;
+                if hop1.is_empty() || s0rest.is_empty() {
+                    return Err(ReverseError::Malformed("empty first hop or SRS0 part"));
+                }
+                self.verify(hash, &[hop1, s0rest])?;
+                Ok(Step::FirstHop { s0rest, hop1 })
+            }
+        }
+    }
+
+    /// Appends the hash of `parts` under the signing key, in the configured
+    /// length and alphabet.
+    fn push_hash(&self, out: &mut String, parts: &[&str]) {
+        let digest = self.keys[0].digest(parts, self.options.alphabet);
+        for &c in &digest[..self.options.hash_length] {
+            out.push(char::from(c));
+        }
+    }
+
+    /// Checks `hash` against every key, accepting any length from the minimum to 27.
+    fn verify(&self, hash: &str, parts: &[&str]) -> Result<(), ReverseError> {
+        if hash.len() < self.hash_min {
+            return Err(ReverseError::HashTooShort {
+                len: hash.len(),
+                min: self.hash_min,
+            });
+        }
+        if hash.len() > MAX_HASH_LENGTH {
+            return Err(ReverseError::BadHash);
+        }
+        let given = hash.as_bytes();
+        if self
+            .keys
+            .iter()
+            .any(|k| hash::matches(given, &k.digest(parts, HashAlphabet::Standard)))
+        {
+            Ok(())
+        } else {
+            Err(ReverseError::BadHash)
+        }
+    }
+
+    /// Whether `host` is one of our domains: `alias`, or a local domain.
+    fn is_ours(&self, host: &str, alias: Option<&str>) -> bool {
+        alias.is_some_and(|a| address::same_domain(host, a))
+            || self
+                .options
+                .local_domains
+                .iter()
+                .any(|d| domain_matches(host, d))
+    }
+}
+
+/// Splits at the first two `=`: `hash=hop1=rest`.
+fn split3(s: &str) -> Option<(&str, &str, &str)> {
+    let (hash, tail) = s.split_once('=')?;
+    let (hop1, rest) = tail.split_once('=')?;
+    Some((hash, hop1, rest))
+}
+
+/// Whether `host` matches a local-domain entry (`.example.com` matches subdomains only).
+fn domain_matches(host: &str, entry: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    match entry.strip_prefix('.') {
+        Some(parent) => {
+            let parent = parent.trim_end_matches('.');
+            host.len() > parent.len() + 1
+                && host.as_bytes()[host.len() - parent.len() - 1] == b'.'
+                && host[host.len() - parent.len()..].eq_ignore_ascii_case(parent)
+        }
+        None => address::same_domain(host, entry),
+    }
+}
+
+/// The length of the local part of `address` when it exceeds RFC 5321's 64 octets.
+pub fn overlong_local_part(address: &str) -> Option<usize> {
+    let len = address.rfind('@').unwrap_or(address.len());
+    (len > MAX_LOCAL_PART).then_some(len)
+}

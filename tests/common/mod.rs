@@ -1,0 +1,93 @@
+//! Helpers shared by the integration tests.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mail_srs::srs::{HashAlphabet, Options, Separator};
+use serde_json::Value;
+
+/// One line of `tests/data/srs.jsonl` (see `tests/data/vectors-README.md`).
+#[derive(Debug)]
+pub struct Vector {
+    pub case: String,
+    pub op: String,
+    pub epoch: u64,
+    pub separator: Separator,
+    pub hash_length: usize,
+    pub hash_min: usize,
+    pub max_age: u16,
+    pub alias: String,
+    pub secrets: Vec<Vec<u8>>,
+    pub input: String,
+    /// `Some(output)` when the operation must succeed.
+    pub expect: Option<String>,
+}
+
+impl Vector {
+    pub fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.epoch)
+    }
+
+    pub fn options(&self) -> Options {
+        Options {
+            separator: self.separator,
+            hash_length: self.hash_length,
+            hash_min: Some(self.hash_min),
+            max_age: self.max_age,
+            alphabet: HashAlphabet::Standard,
+            ..Options::default()
+        }
+    }
+}
+
+pub fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+pub fn vectors() -> Vec<Vector> {
+    let text = std::fs::read_to_string(data_dir().join("srs.jsonl")).expect("vectors");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).expect("json");
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            let n = |k: &str| v[k].as_u64().expect(k);
+            let secrets = match v.get("secret_file_hex") {
+                Some(f) => {
+                    mail_srs::secrets::parse(
+                        &hex(f.as_str().expect("hex")),
+                        mail_srs::secrets::LineEnds::Strip,
+                    )
+                    .0
+                }
+                None => v["secrets_hex"]
+                    .as_array()
+                    .expect("secrets")
+                    .iter()
+                    .map(|h| hex(h.as_str().expect("hex")))
+                    .collect(),
+            };
+            Vector {
+                case: s("case"),
+                op: s("op"),
+                epoch: n("epoch"),
+                separator: s("separator").parse().expect("separator"),
+                hash_length: n("hash_length") as usize,
+                hash_min: n("hash_min") as usize,
+                max_age: n("max_age") as u16,
+                alias: s("alias"),
+                secrets,
+                input: String::from_utf8(hex(&s("input_hex"))).expect("utf-8 input"),
+                expect: (v["expect"]["ok"] == Value::Bool(true))
+                    .then(|| v["expect"]["output"].as_str().expect("output").to_owned()),
+            }
+        })
+        .collect()
+}
