@@ -18,6 +18,10 @@ pub enum Exit {
     Unavailable = 69,
     /// An internal error (EX_SOFTWARE).
     Software = 70,
+    /// An output file could not be created (EX_CANTCREAT).
+    CantCreate = 73,
+    /// Writing the output failed (EX_IOERR).
+    IoErr = 74,
     /// Try again later; the MTA keeps the message (EX_TEMPFAIL).
     TempFail = 75,
     /// The configuration is unusable (EX_CONFIG).

@@ -10,6 +10,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
+pub mod cli;
 pub mod exit;
 pub mod secrets;
 pub mod srs;

@@ -558,3 +558,86 @@ pub fn overlong_local_part(address: &str) -> Option<usize> {
     let len = address.rfind('@').unwrap_or(address.len());
     (len > MAX_LOCAL_PART).then_some(len)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn day_20780() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_795_435_200)
+    }
+
+    #[test]
+    fn spec_example_srs1_hash() {
+        // SPEC section 1: SRS0=KkCV=... via hop2.example with secret mysecret.
+        let srs = Srs::new(&[b"mysecret"], Options::default()).unwrap();
+        let mut out = String::new();
+        srs.push_hash(&mut out, &["fwd.example", "=KkCV=JM=Orig.Example.com=user"]);
+        assert_eq!(out, "jjkt");
+        let sent = "SRS1=jjkt=fwd.example==KkCV=JM=Orig.Example.com=user@hop2.example";
+        let srs_at_fwd = Srs::new(
+            &[b"mysecret"],
+            Options {
+                local_domains: vec!["fwd.example".into()],
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        // Both hops are ours: reverse goes all the way back.
+        assert_eq!(
+            srs_at_fwd.reverse(sent, day_20780()).unwrap(),
+            "user@Orig.Example.com"
+        );
+        // Otherwise it stops at the first hop.
+        assert_eq!(
+            srs.reverse(sent, day_20780()).unwrap(),
+            "SRS0=KkCV=JM=Orig.Example.com=user@fwd.example"
+        );
+    }
+
+    #[test]
+    fn internal_form_is_never_quoted() {
+        let srs = Srs::new(&[b"s3cret"], Options::default()).unwrap();
+        let f = srs
+            .forward_in(
+                Form::Internal,
+                "john doe@origin.example",
+                "fwd.example",
+                day_20780(),
+            )
+            .unwrap();
+        let Forwarded::Rewritten(a) = f else {
+            panic!("{f:?}")
+        };
+        assert_eq!(a, "SRS0=l1Sz=JM=origin.example=john doe@fwd.example");
+        assert_eq!(
+            srs.reverse_in(Form::Internal, &a, day_20780()).unwrap(),
+            "john doe@origin.example"
+        );
+    }
+
+    #[test]
+    fn reverse_loop_is_bounded() {
+        // An SRS1 whose first hop is ours, wrapping an SRS0 that is also ours.
+        let opts = Options {
+            local_domains: vec!["a.example".into()],
+            ..Options::default()
+        };
+        let srs = Srs::new(&[b"k"], opts).unwrap();
+        let now = day_20780();
+        let Forwarded::Rewritten(inner) = srs.forward("x@o.example", "a.example", now).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(srs.reverse(&inner, now).unwrap(), "x@o.example");
+    }
+
+    #[test]
+    fn local_domain_entries() {
+        assert!(domain_matches("mail.corp.example", ".corp.example"));
+        assert!(!domain_matches("corp.example", ".corp.example"));
+        assert!(!domain_matches("xcorp.example", ".corp.example"));
+        assert!(domain_matches("CORP.example.", "corp.example"));
+    }
+}

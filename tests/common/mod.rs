@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test binary uses a different part
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -90,4 +91,31 @@ pub fn vectors() -> Vec<Vector> {
             }
         })
         .collect()
+}
+
+/// Finds an outside program the test needs. Without it the test skips with a
+/// message on stderr, unless `SRS_REQUIRE_PEERS=1`, where it fails.
+pub fn peer(program: &str, package: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .chain(["/usr/sbin".into(), "/sbin".into()])
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        let msg = format!("{program} not found (install the Debian package {package})");
+        if std::env::var("SRS_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("SRS_REQUIRE_PEERS=1 and {msg}");
+        }
+        eprintln!("skipping: {msg}");
+    }
+    found
+}
+
+/// A loopback TCP port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
 }

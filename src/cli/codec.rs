@@ -1,0 +1,149 @@
+//! The codec options every program shares, and turning them into an [`Srs`].
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use thiserror::Error;
+
+use crate::secrets::{self, LineEnds, Secrets, SecretsError};
+use crate::srs::{ConfigError, HashAlphabet, Options, Separator, Srs};
+
+/// Options that set up the codec: secrets and everything in [`Options`].
+#[derive(Args, Clone, Debug, Default, PartialEq, Eq)]
+pub struct CodecArgs {
+    /// Keys file: one secret per line, the first signs, all verify
+    #[arg(short = 'k', long, value_name = "FILE", global = true)]
+    pub secret_file: Option<PathBuf>,
+
+    /// A secret on the command line (repeatable; visible in ps, prefer --secret-file)
+    #[arg(long, value_name = "SECRET", global = true, value_parser = clap::value_parser!(OsString))]
+    pub secret: Vec<OsString>,
+
+    /// Initial separator after SRS0/SRS1 in new addresses
+    #[arg(long, value_name = "CHAR", value_parser = ["=", "+", "-"], global = true)]
+    pub separator: Option<String>,
+
+    /// Characters of hash in new addresses (1 to 27) [default: 4]
+    #[arg(long, value_name = "N", global = true)]
+    pub hash_length: Option<usize>,
+
+    /// Fewest hash characters accepted on reverse [default: the hash length]
+    #[arg(long, value_name = "N", global = true)]
+    pub hash_min: Option<usize>,
+
+    /// Days an address stays valid (0 to 1023) [default: 21]
+    #[arg(long, value_name = "DAYS", global = true)]
+    pub max_age: Option<u16>,
+
+    /// A domain whose senders are never rewritten; .example.com means its subdomains (repeatable)
+    #[arg(long, value_name = "DOMAIN", global = true)]
+    pub local_domain: Vec<String>,
+
+    /// Rewrite senders from the alias and local domains too
+    #[arg(long, global = true)]
+    pub always_rewrite: bool,
+
+    /// Alphabet of new hashes; both are accepted on reverse [default: standard]
+    #[arg(long, value_name = "ALPHABET", value_enum, global = true)]
+    pub hash_alphabet: Option<AlphabetArg>,
+
+    /// Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file
+    #[arg(long, global = true)]
+    pub accept_perl_newline_keys: bool,
+}
+
+/// The `--hash-alphabet` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlphabetArg {
+    /// Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write
+    Standard,
+    /// base64url (- and _), for receivers that refuse / in addresses
+    Url,
+}
+
+/// Why the codec could not be set up; every one is a configuration error.
+#[derive(Debug, Error)]
+pub enum SetupError {
+    /// An option value is out of range.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The keys file is unusable.
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    /// No secret from any source.
+    #[error("no secret: give --secret-file FILE (create one with: srs keygen > FILE)")]
+    NoSecret,
+}
+
+/// Something the postmaster should hear about, but that does not stop the work.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Warning {
+    /// A secret was given on the command line.
+    SecretOnCommandLine,
+    /// The keys file is readable by every user.
+    WorldReadable(PathBuf),
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::SecretOnCommandLine => f.write_str(
+                "a secret given with --secret is visible to every user in ps; use --secret-file",
+            ),
+            Warning::WorldReadable(p) => write!(
+                f,
+                "keys file {} is readable by every user (chmod o-r it)",
+                p.display()
+            ),
+        }
+    }
+}
+
+impl CodecArgs {
+    /// The codec options these arguments give, defaults filled in.
+    pub fn options(&self) -> Result<Options, ConfigError> {
+        let d = Options::default();
+        Ok(Options {
+            separator: match &self.separator {
+                Some(s) => s.parse()?,
+                None => Separator::default(),
+            },
+            hash_length: self.hash_length.unwrap_or(d.hash_length),
+            hash_min: self.hash_min,
+            max_age: self.max_age.unwrap_or(d.max_age),
+            alphabet: match self.hash_alphabet {
+                Some(AlphabetArg::Url) => HashAlphabet::Url,
+                _ => HashAlphabet::Standard,
+            },
+            local_domains: self.local_domain.clone(),
+            always_rewrite: self.always_rewrite,
+            accept_perl_newline_keys: self.accept_perl_newline_keys,
+        })
+    }
+
+    /// Secrets from `--secret` (first) and `--secret-file`, with warnings.
+    /// `None` when neither was given.
+    pub fn secrets(&self) -> Result<Option<(Secrets, Vec<Warning>)>, SecretsError> {
+        let mut warnings = Vec::new();
+        let mut all: Vec<Vec<u8>> = Vec::new();
+        if !self.secret.is_empty() {
+            warnings.push(Warning::SecretOnCommandLine);
+            all.extend(self.secret.iter().map(|s| s.as_bytes().to_vec()));
+        }
+        if let Some(path) = &self.secret_file {
+            let file = secrets::read_file(path, LineEnds::Strip)?;
+            if file.world_readable {
+                warnings.push(Warning::WorldReadable(path.clone()));
+            }
+            all.extend(file.secrets.0);
+        }
+        Ok((!all.is_empty()).then_some((Secrets(all), warnings)))
+    }
+
+    /// Builds the codec from `secrets` and these options.
+    pub fn build(&self, secrets: &Secrets) -> Result<Srs, SetupError> {
+        Ok(Srs::new(&secrets.0, self.options()?)?)
+    }
+}

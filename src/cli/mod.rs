@@ -1,0 +1,8 @@
+//! Command-line definitions of every program, kept in the library so tests can
+//! render man pages and completions from them and check they have not drifted.
+
+pub mod codec;
+pub mod legacy;
+pub mod srs;
+
+pub use codec::CodecArgs;

@@ -1,0 +1,696 @@
+//! The `srs` command: vectors through the binary, exit codes and messages,
+//! the Perl `srs` flag form, standard-input batches, keygen and rotation.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+/// 2026-11-23 12:00 UTC, day 20780, stamp JM.
+const NOW: &str = "1795435200";
+
+fn srs() -> Command {
+    Command::cargo_bin("srs").expect("srs binary")
+}
+
+/// A private keys file holding `content`.
+fn keys(dir: &TempDir, content: &[u8]) -> String {
+    let path = dir.path().join("keys");
+    fs::write(&path, content).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn every_vector_through_the_binary() {
+    let dir = TempDir::new().unwrap();
+    let mut failures = Vec::new();
+    for v in common::vectors() {
+        let mut file = Vec::new();
+        for s in &v.secrets {
+            file.extend_from_slice(s);
+            file.push(b'\n');
+        }
+        let path = keys(&dir, &file);
+        let mut cmd = srs();
+        cmd.args(["--now", &v.epoch.to_string(), "--secret-file", &path])
+            .args(["--separator", &v.separator.to_string()])
+            .args(["--hash-length", &v.hash_length.to_string()])
+            .args(["--hash-min", &v.hash_min.to_string()])
+            .args(["--max-age", &v.max_age.to_string()]);
+        match v.op.as_str() {
+            "forward" => cmd.args(["forward", "--alias", &v.alias, "--", &v.input]),
+            _ => cmd.args(["reverse", "--", &v.input]),
+        };
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let ok = match &v.expect {
+            Some(want) => out.status.code() == Some(0) && stdout == format!("{want}\n"),
+            None => {
+                out.status.code().is_some_and(|c| c == 65 || c == 78) && stdout.trim().is_empty()
+            }
+        };
+        if !ok {
+            failures.push(format!(
+                "{}: want {:?}, got {:?} {:?} {}",
+                v.case,
+                v.expect,
+                out.status.code(),
+                stdout,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn forward_and_reverse_the_spec_example() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"mysecret\n");
+    srs()
+        .args([
+            "--now",
+            NOW,
+            "-k",
+            &k,
+            "forward",
+            "--alias",
+            "fwd.example",
+            "user@Orig.Example.com",
+        ])
+        .assert()
+        .success()
+        .stdout("SRS0=KkCV=JM=Orig.Example.com=user@fwd.example\n")
+        .stderr("");
+    // A second forwarder with its own secret wraps it as SRS1 ...
+    let hop2 = TempDir::new().unwrap();
+    let k2 = keys(&hop2, b"hop2-secret\n");
+    srs()
+        .args([
+            "--now",
+            NOW,
+            "-k",
+            &k2,
+            "forward",
+            "--alias",
+            "hop2.example",
+        ])
+        .arg("SRS0=KkCV=JM=Orig.Example.com=user@fwd.example")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(
+                r"^SRS1=[^=]{4}=fwd\.example==KkCV=JM=Orig\.Example\.com=user@hop2\.example\n$",
+            )
+            .unwrap(),
+        );
+    // ... but an address we signed ourselves is not signed again, whatever its domain.
+    srs()
+        .args(["--now", NOW, "-k", &k, "forward", "--alias", "hop2.example"])
+        .arg("SRS0=KkCV=JM=Orig.Example.com=user@fwd.example")
+        .assert()
+        .success()
+        .stdout("SRS0=KkCV=JM=Orig.Example.com=user@fwd.example\n");
+}
+
+#[test]
+fn each_failure_names_the_address_and_exits_65() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"s3cret\n");
+    let cases = [
+        (
+            "SRS0=A0KE=JM=origin.example=alice@fwd.example",
+            "hash does not match",
+        ),
+        (
+            "SRS0=+FvX=IW=origin.example=alice@fwd.example",
+            "expired: made 22 days ago",
+        ),
+        (
+            "SRS0=5UlG=JN=origin.example=alice@fwd.example",
+            "timestamp is in the future",
+        ),
+        (
+            "SRS0=F0K=JM=origin.example=alice@fwd.example",
+            "hash too short: 3 characters",
+        ),
+        ("SRS0=F0KE=JM=alice@fwd.example", "malformed SRS address"),
+        (
+            "SRS0=F0KE=J1=origin.example=alice@fwd.example",
+            "timestamp is not two base32",
+        ),
+        ("alice@origin.example", "not an SRS address"),
+    ];
+    for (address, reason) in cases {
+        srs()
+            .args(["--now", NOW, "-k", &k, "reverse", address])
+            .assert()
+            .code(65)
+            .stdout("\n")
+            .stderr(predicate::str::starts_with(format!("srs: {address}: ")))
+            .stderr(predicate::str::contains(reason));
+    }
+    for (address, reason) in [
+        ("alice", "no @ in the address"),
+        ("alice@", "empty domain"),
+        ("", "(empty): the null sender is never rewritten"),
+        ("a@b@origin.example", "unquoted @"),
+    ] {
+        srs()
+            .args([
+                "--now",
+                NOW,
+                "-k",
+                &k,
+                "forward",
+                "--alias",
+                "fwd.example",
+                "--",
+                address,
+            ])
+            .assert()
+            .code(65)
+            .stderr(predicate::str::contains(reason));
+    }
+}
+
+#[test]
+fn good_and_bad_addresses_keep_their_lines() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"s3cret\n");
+    srs()
+        .args(["--now", NOW, "-k", &k, "reverse"])
+        .write_stdin("SRS0=F0KE=JM=origin.example=alice@fwd.example\r\nbogus@x\n\nsrs0=f0ke=jm=origin.example=alice@fwd.example")
+        .assert()
+        .code(65)
+        .stdout("alice@origin.example\n\n\nalice@origin.example\n")
+        .stderr(predicate::str::contains("srs: bogus@x: not an SRS address"));
+}
+
+#[test]
+fn stdin_batch_of_many_addresses() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"s3cret\n");
+    let input: String = (0..5000)
+        .map(|i| format!("user{i}@origin.example\n"))
+        .collect();
+    let out = srs()
+        .args(["--now", NOW, "-k", &k, "forward", "--alias", "fwd.example"])
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let forwarded = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(forwarded.lines().count(), 5000);
+    srs()
+        .args(["--now", NOW, "-k", &k, "reverse"])
+        .write_stdin(forwarded)
+        .assert()
+        .success()
+        .stdout(input);
+}
+
+#[test]
+fn overlong_lines_and_bad_utf8_are_refused_alone() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"s3cret\n");
+    let mut input = vec![b'a'; 5000];
+    input.extend_from_slice(b"@x.example\n\xff@x.example\nok@origin.example\n");
+    srs()
+        .args(["--now", NOW, "-k", &k, "forward", "--alias", "fwd.example"])
+        .write_stdin(input)
+        .assert()
+        .code(65)
+        .stdout("\n\nSRS0=1eg/=JM=origin.example=ok@fwd.example\n")
+        .stderr(predicate::str::contains("line longer than 4096 bytes"))
+        .stderr(predicate::str::contains("not valid UTF-8"));
+}
+
+#[test]
+fn local_domains_null_and_unchanged_addresses_exit_0() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"s3cret\n");
+    srs()
+        .args([
+            "--now",
+            NOW,
+            "-k",
+            &k,
+            "--local-domain",
+            ".corp.example",
+            "forward",
+            "-a",
+            "fwd.example",
+        ])
+        .args(["bob@FWD.example", "eve@mail.corp.example", "x@corp.example"])
+        .assert()
+        .success()
+        .stdout(
+            "bob@FWD.example\neve@mail.corp.example\nSRS0=cTh1=JM=corp.example=x@fwd.example\n",
+        );
+    srs()
+        .args([
+            "--now",
+            NOW,
+            "-k",
+            &k,
+            "--always-rewrite",
+            "forward",
+            "-a",
+            "fwd.example",
+            "bob@fwd.example",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("SRS0="));
+}
+
+#[test]
+fn quoted_local_parts_round_trip() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"s3cret\n");
+    srs()
+        .args([
+            "--now",
+            NOW,
+            "-k",
+            &k,
+            "forward",
+            "-a",
+            "fwd.example",
+            "\"john doe\"@origin.example",
+        ])
+        .assert()
+        .success()
+        .stdout("\"SRS0=l1Sz=JM=origin.example=john doe\"@fwd.example\n");
+    srs()
+        .args([
+            "--now",
+            NOW,
+            "-k",
+            &k,
+            "reverse",
+            "\"SRS0=l1Sz=JM=origin.example=john doe\"@fwd.example",
+        ])
+        .assert()
+        .success()
+        .stdout("\"john doe\"@origin.example\n");
+}
+
+#[test]
+fn overlong_result_warns_but_succeeds() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"s3cret\n");
+    let sender = format!("{}@origin.example", "a".repeat(50));
+    srs()
+        .args([
+            "--now",
+            NOW,
+            "-k",
+            &k,
+            "forward",
+            "-a",
+            "fwd.example",
+            &sender,
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "local part is 78 characters, over the 64 of RFC 5321",
+        ));
+}
+
+#[test]
+fn configuration_errors_exit_78() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"s3cret\n");
+    let empty = dir.path().join("empty");
+    fs::write(&empty, "# nothing\n\n").unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["-k", "/nonexistent/keys"],
+            "cannot read keys file /nonexistent/keys",
+        ),
+        (vec!["-k", empty.to_str().unwrap()], "holds no secret"),
+        (
+            vec!["-k", &k, "--hash-length", "28"],
+            "hash length 28 is out of range",
+        ),
+        (
+            vec!["-k", &k, "--hash-length", "0"],
+            "hash length 0 is out of range",
+        ),
+        (
+            vec!["-k", &k, "--hash-min", "5"],
+            "minimum hash length 5 is out of range",
+        ),
+        (
+            vec!["-k", &k, "--max-age", "1024"],
+            "maximum age 1024 days is out of range",
+        ),
+        (vec![], "no secret: give --secret-file"),
+    ];
+    for (args, message) in cases {
+        srs()
+            .args(&args)
+            .args(["reverse", "SRS0=F0KE=JM=origin.example=alice@fwd.example"])
+            .write_stdin("")
+            .assert()
+            .code(78)
+            .stdout("")
+            .stderr(predicate::str::contains(message));
+    }
+}
+
+#[test]
+fn usage_errors_exit_64() {
+    for args in [
+        vec!["forward", "x@y.example"],
+        vec!["--separator", "x", "reverse"],
+        vec!["bogus-subcommand"],
+        vec!["--bogus", "reverse"],
+        vec!["--hash-length", "four", "reverse"],
+    ] {
+        srs().args(&args).assert().code(64);
+    }
+    srs()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Usage: srs"));
+    srs()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("srs "));
+}
+
+#[test]
+fn secret_on_the_command_line_warns() {
+    srs()
+        .args([
+            "--now",
+            NOW,
+            "--secret",
+            "s3cret",
+            "reverse",
+            "SRS0=F0KE=JM=origin.example=alice@fwd.example",
+        ])
+        .assert()
+        .success()
+        .stdout("alice@origin.example\n")
+        .stderr(predicate::str::contains("visible to every user in ps"))
+        .stderr(predicate::str::contains("s3cret").not());
+}
+
+#[test]
+fn world_readable_keys_file_warns() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"s3cret\n");
+    fs::set_permissions(&k, fs::Permissions::from_mode(0o644)).unwrap();
+    srs()
+        .args([
+            "--now",
+            NOW,
+            "-k",
+            &k,
+            "reverse",
+            "SRS0=F0KE=JM=origin.example=alice@fwd.example",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("is readable by every user"));
+}
+
+#[test]
+fn base64url_alphabet_is_written_and_both_are_read() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"s3cret\n");
+    srs()
+        .args([
+            "--now",
+            NOW,
+            "-k",
+            &k,
+            "--hash-length",
+            "10",
+            "--hash-alphabet",
+            "url",
+        ])
+        .args(["forward", "-a", "fwd.example", "alice@origin.example"])
+        .assert()
+        .success()
+        .stdout("SRS0=F0KEjY-L49=JM=origin.example=alice@fwd.example\n");
+    srs()
+        .args(["--now", NOW, "-k", &k, "--hash-length", "10", "reverse"])
+        .args([
+            "SRS0=F0KEjY-L49=JM=origin.example=alice@fwd.example",
+            "SRS0=F0KEjY+L49=JM=origin.example=alice@fwd.example",
+        ])
+        .assert()
+        .success()
+        .stdout("alice@origin.example\nalice@origin.example\n");
+}
+
+#[test]
+fn perl_newline_keys_are_accepted_on_request() {
+    // Perl `srs --secretfile` with "mysecret\n" signed this (key with the newline).
+    let perl_signed = "SRS0=3bm4=JM=Orig.Example.com=user@fwd.example";
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"mysecret\n");
+    srs()
+        .args(["--now", NOW, "-k", &k, "reverse", perl_signed])
+        .assert()
+        .code(65);
+    srs()
+        .args([
+            "--now",
+            NOW,
+            "-k",
+            &k,
+            "--accept-perl-newline-keys",
+            "reverse",
+            perl_signed,
+        ])
+        .assert()
+        .success()
+        .stdout("user@Orig.Example.com\n");
+}
+
+#[test]
+fn keygen_prints_one_fresh_secret() {
+    let a = srs().arg("keygen").output().unwrap();
+    let b = srs().arg("keygen").output().unwrap();
+    assert!(a.status.success());
+    let line = String::from_utf8(a.stdout).unwrap();
+    assert_eq!(line.len(), 33);
+    assert!(line.ends_with('\n'));
+    assert_ne!(line.as_bytes(), b.stdout.as_slice());
+}
+
+#[test]
+fn keygen_rotate_puts_the_new_key_on_top_and_keeps_mode() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("srs-keys");
+    fs::write(&path, "# site keys\nold-one\nolder\n").unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    srs()
+        .args(["keygen", "--rotate"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout("");
+    let text = fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0], "# site keys");
+    assert_eq!(lines[1].len(), 32);
+    assert_eq!(&lines[2..], ["old-one", "older"]);
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+
+    // The new key signs; the old one still verifies.
+    let old_keys = keys(&dir, b"old-one\n");
+    let made = srs()
+        .args([
+            "--now",
+            NOW,
+            "-k",
+            &old_keys,
+            "forward",
+            "-a",
+            "fwd.example",
+            "alice@origin.example",
+        ])
+        .output()
+        .unwrap();
+    let made = String::from_utf8(made.stdout).unwrap();
+    srs()
+        .args(["--now", NOW, "-k"])
+        .arg(&path)
+        .args(["reverse", made.trim()])
+        .assert()
+        .success()
+        .stdout("alice@origin.example\n");
+
+    let fresh = dir.path().join("new-keys");
+    srs()
+        .args(["keygen", "--rotate"])
+        .arg(&fresh)
+        .assert()
+        .success();
+    assert_eq!(
+        fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    srs()
+        .args(["keygen", "--rotate", "/nonexistent/dir/keys"])
+        .assert()
+        .code(73)
+        .stderr(predicate::str::contains(
+            "cannot rotate keys file /nonexistent/dir/keys",
+        ));
+}
+
+mod legacy {
+    use super::*;
+
+    #[test]
+    fn courier_style_call_forwards() {
+        let dir = TempDir::new().unwrap();
+        let k = keys(&dir, b"mysecret\n");
+        // Perl keeps the newline in keys from --secretfile: 3bm4, not KkCV.
+        srs()
+            .args([
+                "user@Orig.Example.com",
+                "--secretfile",
+                &k,
+                "--alias",
+                "fwd.example",
+            ])
+            .assert()
+            .success()
+            .stdout(
+                predicate::str::is_match(r"^SRS0=....=..=Orig\.Example\.com=user@fwd\.example\n$")
+                    .unwrap(),
+            );
+        srs()
+            .args([
+                "--secret=mysecret",
+                "--alias=postmaster@fwd.example",
+                "--separator=+",
+                "--hashlength=6",
+            ])
+            .args(["--address=bob@fwd.example", "a@b.example"])
+            .assert()
+            .success()
+            .stdout(
+                predicate::str::is_match(
+                    r"^bob@fwd\.example\nSRS0\+[^=]{6}=..=b\.example=a@fwd\.example\n$",
+                )
+                .unwrap(),
+            );
+    }
+
+    #[test]
+    fn reverse_accepts_both_key_forms() {
+        let dir = TempDir::new().unwrap();
+        let k = keys(&dir, b"mysecret\n");
+        let ours = String::from_utf8(
+            srs()
+                .args([
+                    "-k",
+                    &k,
+                    "forward",
+                    "-a",
+                    "fwd.example",
+                    "user@Orig.Example.com",
+                ])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        let perl = String::from_utf8(
+            srs()
+                .args([
+                    "--secretfile",
+                    &k,
+                    "--alias",
+                    "fwd.example",
+                    "user@Orig.Example.com",
+                ])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        assert_ne!(ours, perl);
+        srs()
+            .args(["--reverse", "--secretfile", &k, ours.trim(), perl.trim()])
+            .assert()
+            .success()
+            .stdout("user@Orig.Example.com\nuser@Orig.Example.com\n");
+    }
+
+    #[test]
+    fn usage_and_configuration_errors() {
+        srs()
+            .args(["--secret=x", "a@b.example"])
+            .assert()
+            .code(64)
+            .stderr(predicate::str::contains("needs --alias"));
+        srs()
+            .args(["--secret=x", "--alias=f.example"])
+            .assert()
+            .code(64)
+            .stderr(predicate::str::contains("no address given"));
+        srs()
+            .args(["--sec=x", "a@b.example"])
+            .assert()
+            .code(64)
+            .stderr(predicate::str::contains("ambiguous"));
+        srs()
+            .args(["--secret=x", "--separator=x", "--alias=f", "a@b"])
+            .assert()
+            .code(64);
+        srs()
+            .args(["--alias=f.example", "--reverse", "a@b.example"])
+            .assert()
+            .code(78);
+        srs()
+            .args(["--secret=x", "--hashlength=0", "--alias=f", "a@b"])
+            .assert()
+            .code(78);
+        srs()
+            .args(["--secretfile=/nonexistent", "--alias=f", "a@b"])
+            .assert()
+            .code(78);
+    }
+
+    #[test]
+    fn a_bad_address_exits_65_and_the_rest_are_answered() {
+        srs()
+            .args([
+                "--reverse",
+                "--secret=s3cret",
+                "nope@x.example",
+                "--address=also@bad.example",
+            ])
+            .assert()
+            .code(65)
+            .stdout("\n\n");
+    }
+}
