@@ -361,7 +361,7 @@ impl Srs {
             Some((hop1, s0rest)) => {
                 out.push_str("SRS1");
                 out.push(sep);
-                self.push_hash(&mut out, &[hop1, s0rest]);
+                self.push_hash(&mut out, &[hop1.as_bytes(), s0rest.as_bytes()]);
                 for field in [hop1, s0rest] {
                     out.push('=');
                     out.push_str(field);
@@ -369,11 +369,12 @@ impl Srs {
             }
             None => {
                 let stamp = Day::of(now).encode();
-                let stamp = std::str::from_utf8(&stamp).unwrap_or_default();
                 out.push_str("SRS0");
                 out.push(sep);
-                self.push_hash(&mut out, &[stamp, parts.host, local]);
-                for field in [stamp, parts.host, local] {
+                self.push_hash(&mut out, &[&stamp, parts.host.as_bytes(), local.as_bytes()]);
+                out.push('=');
+                out.extend(stamp.map(char::from));
+                for field in [parts.host, local] {
                     out.push('=');
                     out.push_str(field);
                 }
@@ -412,35 +413,44 @@ impl Srs {
                 address::SplitError::BadLocalPart => ReverseError::Malformed("broken quoting"),
             }
         })?;
-        let day = Day::of(now);
-        let mut tagged = Tagged::parse(&parts.local).ok_or(ReverseError::NotSrs)?;
-        let mut current: String;
-        let mut rounds = 0;
-        let (local, host) = loop {
-            rounds += 1;
-            let (local, host) = match self.step(tagged, day)? {
-                Step::Original { local, host } => (local.to_owned(), host),
-                Step::FirstHop { s0rest, hop1 } => (format!("SRS0{s0rest}"), hop1),
-            };
-            let again = Tagged::parse(&local).filter(|_| self.is_ours(host, None));
-            if again.is_none() {
-                break (local, host.to_owned());
-            }
-            if rounds == MAX_ROUNDS {
+        let tagged = Tagged::parse(&parts.local).ok_or(ReverseError::NotSrs)?;
+        self.unwrap_from(tagged, Day::of(now), parts.quoted, 1)
+    }
+
+    /// Verifies `tagged` and writes what it wraps; when that is again an SRS
+    /// address at one of our domains, goes on unwrapping (round `round`).
+    fn unwrap_from(
+        &self,
+        tagged: Tagged<'_>,
+        day: Day,
+        quoted: bool,
+        round: usize,
+    ) -> Result<String, ReverseError> {
+        let (tag, local, host) = match self.step(tagged, day)? {
+            Step::Original { local, host } => ("", local, host),
+            Step::FirstHop { s0rest, hop1 } => ("SRS0", s0rest, hop1),
+        };
+        let is_srs = !tag.is_empty() || Tagged::parse(local).is_some();
+        if is_srs && self.is_ours(host, None) {
+            if round == MAX_ROUNDS {
                 return Err(ReverseError::TooManyRounds);
             }
-            current = local;
-            // Re-parse from the owned copy so the next round borrows it.
-            tagged = Tagged::parse(&current).ok_or(ReverseError::NotSrs)?;
-        };
-        let mut out = String::with_capacity(local.len() + host.len() + 3);
-        if parts.quoted {
-            address::push_quoted(&mut out, &local);
+            let next = format!("{tag}{local}");
+            let tagged = Tagged::parse(&next).ok_or(ReverseError::NotSrs)?;
+            return self.unwrap_from(tagged, day, quoted, round + 1);
+        }
+        let mut out = String::with_capacity(tag.len() + local.len() + host.len() + 3);
+        if quoted {
+            let mut plain = String::with_capacity(tag.len() + local.len());
+            plain.push_str(tag);
+            plain.push_str(local);
+            address::push_quoted(&mut out, &plain);
         } else {
-            out.push_str(&local);
+            out.push_str(tag);
+            out.push_str(local);
         }
         out.push('@');
-        out.push_str(&host);
+        out.push_str(host);
         Ok(out)
     }
 
@@ -462,7 +472,7 @@ impl Srs {
                 let made = Day::decode(stamp.as_bytes()).ok_or(ReverseError::Malformed(
                     "timestamp is not two base32 characters",
                 ))?;
-                self.verify(hash, &[stamp, host, local])?;
+                self.verify(hash, &[stamp.as_bytes(), host.as_bytes(), local.as_bytes()])?;
                 let age = made.days_until(today);
                 if age > self.options.max_age {
                     return Err(if age >= timestamp::CYCLE / 2 {
@@ -483,7 +493,7 @@ impl Srs {
                 if hop1.is_empty() || s0rest.is_empty() {
                     return Err(ReverseError::Malformed("empty first hop or SRS0 part"));
                 }
-                self.verify(hash, &[hop1, s0rest])?;
+                self.verify(hash, &[hop1.as_bytes(), s0rest.as_bytes()])?;
                 Ok(Step::FirstHop { s0rest, hop1 })
             }
         }
@@ -491,7 +501,7 @@ impl Srs {
 
     /// Appends the hash of `parts` under the signing key, in the configured
     /// length and alphabet.
-    fn push_hash(&self, out: &mut String, parts: &[&str]) {
+    fn push_hash(&self, out: &mut String, parts: &[&[u8]]) {
         let digest = self.keys[0].digest(parts, self.options.alphabet);
         for &c in &digest[..self.options.hash_length] {
             out.push(char::from(c));
@@ -499,7 +509,7 @@ impl Srs {
     }
 
     /// Checks `hash` against every key, accepting any length from the minimum to 27.
-    fn verify(&self, hash: &str, parts: &[&str]) -> Result<(), ReverseError> {
+    fn verify(&self, hash: &str, parts: &[&[u8]]) -> Result<(), ReverseError> {
         if hash.len() < self.hash_min {
             return Err(ReverseError::HashTooShort {
                 len: hash.len(),
@@ -573,7 +583,10 @@ mod tests {
         // SPEC section 1: SRS0=KkCV=... via hop2.example with secret mysecret.
         let srs = Srs::new(&[b"mysecret"], Options::default()).unwrap();
         let mut out = String::new();
-        srs.push_hash(&mut out, &["fwd.example", "=KkCV=JM=Orig.Example.com=user"]);
+        srs.push_hash(
+            &mut out,
+            &[b"fwd.example", b"=KkCV=JM=Orig.Example.com=user"],
+        );
         assert_eq!(out, "jjkt");
         let sent = "SRS1=jjkt=fwd.example==KkCV=JM=Orig.Example.com=user@hop2.example";
         let srs_at_fwd = Srs::new(
