@@ -147,6 +147,10 @@ pub enum ForwardError {
     /// The alias has no domain.
     #[error("the alias domain is empty")]
     EmptyAlias,
+    /// The domain contains `=`, which no domain does; signing it would let the
+    /// address reverse to a different one (the hash input has no delimiters).
+    #[error("domain contains '=', which SRS cannot carry unambiguously")]
+    EqualsInHost,
 }
 
 /// Why an address could not be reversed; each names the check that failed.
@@ -336,6 +340,9 @@ impl Srs {
             address::SplitError::EmptyHost => ForwardError::EmptyHost,
             address::SplitError::BadLocalPart => ForwardError::BadLocalPart,
         })?;
+        if parts.host.contains('=') {
+            return Err(ForwardError::EqualsInHost);
+        }
         if !self.options.always_rewrite && self.is_ours(parts.host, Some(alias)) {
             return Ok(Forwarded::Unchanged(Unchanged::LocalDomain));
         }
@@ -644,6 +651,20 @@ mod tests {
             panic!()
         };
         assert_eq!(srs.reverse(&inner, now).unwrap(), "x@o.example");
+    }
+
+    #[test]
+    fn a_domain_with_equals_is_refused() {
+        // Signed, "x@evil=y" would reverse to "y=x@evil" with the same hash.
+        let srs = Srs::new(&[b"k"], Options::default()).unwrap();
+        assert_eq!(
+            srs.forward("x@evil=y", "fwd.example", day_20780()),
+            Err(ForwardError::EqualsInHost)
+        );
+        assert_eq!(
+            srs.forward("@SRS1=", "fwd.example", day_20780()),
+            Err(ForwardError::EqualsInHost)
+        );
     }
 
     #[test]

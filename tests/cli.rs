@@ -160,6 +160,7 @@ fn each_failure_names_the_address_and_exits_65() {
         ("alice@", "empty domain"),
         ("", "(empty): the null sender is never rewritten"),
         ("a@b@origin.example", "unquoted @"),
+        ("x@evil=y", "domain contains '='"),
     ] {
         srs()
             .args([
