@@ -1,0 +1,173 @@
+//! Man pages and completions are generated from the clap definitions and
+//! checked in. This test regenerates them and fails on any difference;
+//! `SNAPSHOTS=overwrite cargo test --test generated` rewrites them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Compares `generated` with the file at `path`, or rewrites it.
+fn check(path: &Path, generated: &str, drift: &mut Vec<String>) {
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    if current == generated {
+        return;
+    }
+    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+        std::fs::write(path, generated).unwrap();
+    } else {
+        drift.push(path.display().to_string());
+    }
+}
+
+fn roff<F: FnOnce(&clap_mangen::Man, &mut Vec<u8>) -> std::io::Result<()>>(
+    cmd: clap::Command,
+    f: F,
+) -> String {
+    let mut buf = Vec::new();
+    f(&clap_mangen::Man::new(cmd), &mut buf).unwrap();
+    // The templates define the Aq string once; drop each fragment's copy.
+    String::from_utf8(buf)
+        .unwrap()
+        .replace(".ie \\n(.g .ds Aq \\(aq\n.el .ds Aq '\n", "")
+}
+
+/// The option list of a command and of each of its subcommands, as roff.
+fn options(cmd: &clap::Command) -> String {
+    let mut out =
+        roff(cmd.clone(), |m, b| m.render_options_section(b)).replace(".SH OPTIONS\n", "");
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let section = roff(sub.clone(), |m, b| m.render_options_section(b));
+        out.push_str(&section.replace(
+            ".SH OPTIONS\n",
+            &format!(
+                ".SS \"{} {}\"\n{}\n",
+                cmd.get_name(),
+                sub.get_name(),
+                sub.get_about().map(|a| a.to_string()).unwrap_or_default()
+            ),
+        ));
+    }
+    out
+}
+
+fn synopsis(cmd: &clap::Command) -> String {
+    let mut out = String::new();
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("{} {}", cmd.get_name(), sub.get_name());
+        let s = roff(sub.clone().bin_name(name.clone()), |m, b| {
+            m.render_synopsis_section(b)
+        });
+        let s = s.replace(".SH SYNOPSIS\n", "").replace(
+            &format!("\\fB{name}\\fR"),
+            &format!(
+                "\\fB{}\\fR [\\fIOPTIONS\\fR] \\fB{}\\fR",
+                cmd.get_name(),
+                sub.get_name()
+            ),
+        );
+        out.push_str(s.trim_end());
+        out.push_str("\n.br\n");
+    }
+    out
+}
+
+/// Fills a template's `@NAME@` lines from `parts`.
+fn fill(template: &str, parts: &[(&str, String)]) -> String {
+    let mut out = template.to_owned();
+    for (name, text) in parts {
+        out = out
+            .replace(&format!("@{name}@\n"), text)
+            .replace(&format!("@{name}@"), text);
+    }
+    out
+}
+
+fn pages() -> Vec<(&'static str, clap::Command)> {
+    vec![("srs.1", mail_srs::cli::srs::Cli::command())]
+}
+
+#[test]
+fn man_pages_match_the_clap_definitions() {
+    let mut drift = Vec::new();
+    for (page, cmd) in pages() {
+        let template =
+            std::fs::read_to_string(root().join("man/src").join(format!("{page}.in"))).unwrap();
+        let text = fill(
+            &template,
+            &[
+                ("VERSION", env!("CARGO_PKG_VERSION").to_owned()),
+                ("SYNOPSIS", synopsis(&cmd)),
+                ("OPTIONS", options(&cmd)),
+            ],
+        );
+        check(&root().join("man").join(page), &text, &mut drift);
+    }
+    assert!(
+        drift.is_empty(),
+        "generated files drifted, run SNAPSHOTS=overwrite cargo test --test generated: {drift:?}"
+    );
+}
+
+#[test]
+fn completions_match_the_clap_definitions() {
+    let mut drift = Vec::new();
+    for (_, mut cmd) in pages() {
+        let name = cmd.get_name().to_owned();
+        for (shell, file) in [
+            (Shell::Bash, format!("{name}.bash")),
+            (Shell::Zsh, format!("_{name}")),
+            (Shell::Fish, format!("{name}.fish")),
+        ] {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, &name, &mut buf);
+            check(
+                &root().join("completions").join(file),
+                &String::from_utf8(buf).unwrap(),
+                &mut drift,
+            );
+        }
+    }
+    assert!(
+        drift.is_empty(),
+        "generated files drifted, run SNAPSHOTS=overwrite cargo test --test generated: {drift:?}"
+    );
+}
+
+/// Every page under man/ renders without a warning.
+#[test]
+fn man_pages_render_cleanly() {
+    let Some(groff) = common::peer("groff", "groff") else {
+        return;
+    };
+    for entry in std::fs::read_dir(root().join("man")).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_file() {
+            continue;
+        }
+        let out = std::process::Command::new(&groff)
+            .args(["-man", "-ww", "-z", "-t"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn clap_definitions_are_consistent() {
+    for (_, cmd) in pages() {
+        cmd.debug_assert();
+    }
+}
