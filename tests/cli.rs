@@ -17,6 +17,13 @@ fn srs() -> Command {
     Command::cargo_bin("srs").expect("srs binary")
 }
 
+/// `srs` at day 20780 with the keys file `keys`.
+fn srs_with(keys: &str) -> Command {
+    let mut cmd = srs();
+    cmd.args(["--now", NOW, "-k", keys]);
+    cmd
+}
+
 /// A private keys file holding `content`.
 fn keys(dir: &TempDir, content: &[u8]) -> String {
     let path = dir.path().join("keys");
@@ -110,8 +117,8 @@ fn forward_and_reverse_the_spec_example() {
             .unwrap(),
         );
     // ... but an address we signed ourselves is not signed again, whatever its domain.
-    srs()
-        .args(["--now", NOW, "-k", &k, "forward", "--alias", "hop2.example"])
+    srs_with(&k)
+        .args(["forward", "--alias", "hop2.example"])
         .arg("SRS0=KkCV=JM=Orig.Example.com=user@fwd.example")
         .assert()
         .success()
@@ -147,8 +154,8 @@ fn each_failure_names_the_address_and_exits_65() {
         ("alice@origin.example", "not an SRS address"),
     ];
     for (address, reason) in cases {
-        srs()
-            .args(["--now", NOW, "-k", &k, "reverse", address])
+        srs_with(&k)
+            .args(["reverse", address])
             .assert()
             .code(65)
             .stdout("\n")
@@ -184,8 +191,8 @@ fn each_failure_names_the_address_and_exits_65() {
 fn good_and_bad_addresses_keep_their_lines() {
     let dir = TempDir::new().unwrap();
     let k = keys(&dir, b"s3cret\n");
-    srs()
-        .args(["--now", NOW, "-k", &k, "reverse"])
+    srs_with(&k)
+        .args(["reverse"])
         .write_stdin("SRS0=F0KE=JM=origin.example=alice@fwd.example\r\nbogus@x\n\nsrs0=f0ke=jm=origin.example=alice@fwd.example")
         .assert()
         .code(65)
@@ -200,16 +207,16 @@ fn stdin_batch_of_many_addresses() {
     let input: String = (0..5000)
         .map(|i| format!("user{i}@origin.example\n"))
         .collect();
-    let out = srs()
-        .args(["--now", NOW, "-k", &k, "forward", "--alias", "fwd.example"])
+    let out = srs_with(&k)
+        .args(["forward", "--alias", "fwd.example"])
         .write_stdin(input.clone())
         .output()
         .unwrap();
     assert!(out.status.success());
     let forwarded = String::from_utf8(out.stdout).unwrap();
     assert_eq!(forwarded.lines().count(), 5000);
-    srs()
-        .args(["--now", NOW, "-k", &k, "reverse"])
+    srs_with(&k)
+        .args(["reverse"])
         .write_stdin(forwarded)
         .assert()
         .success()
@@ -222,8 +229,8 @@ fn overlong_lines_and_bad_utf8_are_refused_alone() {
     let k = keys(&dir, b"s3cret\n");
     let mut input = vec![b'a'; 5000];
     input.extend_from_slice(b"@x.example\n\xff@x.example\nok@origin.example\n");
-    srs()
-        .args(["--now", NOW, "-k", &k, "forward", "--alias", "fwd.example"])
+    srs_with(&k)
+        .args(["forward", "--alias", "fwd.example"])
         .write_stdin(input)
         .assert()
         .code(65)
@@ -447,8 +454,8 @@ fn base64url_alphabet_is_written_and_both_are_read() {
         .assert()
         .success()
         .stdout("SRS0=F0KEjY-L49=JM=origin.example=alice@fwd.example\n");
-    srs()
-        .args(["--now", NOW, "-k", &k, "--hash-length", "10", "reverse"])
+    srs_with(&k)
+        .args(["--hash-length", "10", "reverse"])
         .args([
             "SRS0=F0KEjY-L49=JM=origin.example=alice@fwd.example",
             "SRS0=F0KEjY+L49=JM=origin.example=alice@fwd.example",
@@ -464,8 +471,8 @@ fn perl_newline_keys_are_accepted_on_request() {
     let perl_signed = "SRS0=3bm4=JM=Orig.Example.com=user@fwd.example";
     let dir = TempDir::new().unwrap();
     let k = keys(&dir, b"mysecret\n");
-    srs()
-        .args(["--now", NOW, "-k", &k, "reverse", perl_signed])
+    srs_with(&k)
+        .args(["reverse", perl_signed])
         .assert()
         .code(65);
     srs()
@@ -694,4 +701,54 @@ mod legacy {
             .code(65)
             .stdout("\n\n");
     }
+}
+
+#[test]
+fn asks_for_the_secret_without_echo_on_a_terminal() {
+    let Some(script) = common::peer("script", "bsdutils") else {
+        return;
+    };
+    let srs = env!("CARGO_BIN_EXE_srs");
+    let mut child = std::process::Command::new(script)
+        .args(["-qec"])
+        .arg(format!(
+            "{srs} --now {NOW} reverse SRS0=F0KE=JM=origin.example=alice@fwd.example"
+        ))
+        .arg("/dev/null")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Type the secret once the prompt is on the screen (and echo is off just after).
+    let mut stdout = child.stdout.take().unwrap();
+    let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = {
+        let screen = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 256];
+            while let Ok(n @ 1..) = std::io::Read::read(&mut stdout, &mut buf) {
+                screen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !String::from_utf8_lossy(&screen.lock().unwrap()).contains("SRS secret: ") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no prompt within 20 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"s3cret\n").unwrap();
+    child.wait().unwrap();
+    reader.join().unwrap();
+    let out = screen.lock().unwrap().clone();
+    let screen = String::from_utf8_lossy(&out);
+    assert!(screen.starts_with("SRS secret: "), "{screen:?}");
+    assert!(screen.contains("alice@origin.example"), "{screen:?}");
+    assert!(
+        !screen.contains("s3cret"),
+        "the secret was echoed: {screen:?}"
+    );
 }
