@@ -12,7 +12,11 @@
 
 pub mod batch;
 pub mod cli;
+pub mod clock;
+pub mod daemon;
 pub mod exit;
+pub mod log;
+pub mod protocol;
 pub mod secrets;
 pub mod srs;
 

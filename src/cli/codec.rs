@@ -75,6 +75,14 @@ pub enum SetupError {
     /// No secret from any source.
     #[error("no secret: give --secret-file FILE (create one with: srs keygen > FILE)")]
     NoSecret,
+    /// The local-domains file could not be read.
+    #[error("cannot read local domains file {}: {source}", path.display())]
+    LocalDomains {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Something the postmaster should hear about, but that does not stop the work.

@@ -4,5 +4,6 @@
 pub mod codec;
 pub mod legacy;
 pub mod srs;
+pub mod srsd;
 
 pub use codec::CodecArgs;

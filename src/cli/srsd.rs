@@ -1,0 +1,151 @@
+//! `srsd`: the daemon's options.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use super::CodecArgs;
+use super::codec::{SetupError, Warning};
+use crate::daemon::{Limits, ListenSpec, State};
+
+/// The default listener: Postfix's socketmap at the path the Postfix wiring uses.
+pub const DEFAULT_LISTEN: &str = "socketmap=unix:/var/spool/postfix/srs";
+
+/// Answer SRS lookups for Postfix, sendmail and Exim.
+///
+/// Listens on Unix and loopback TCP sockets and speaks the socketmap protocol
+/// (Postfix socketmap:, sendmail K socket), Postfix tcp_table (drop-in for
+/// postsrsd 1.x) and the Perl Mail::SRS srsd line protocol (Exim
+/// ${readsocket}). Runs in the foreground; SIGHUP re-reads the keys and
+/// local-domains files, SIGTERM and SIGINT finish the requests in flight,
+/// remove the sockets and exit.
+#[derive(Parser, Debug, PartialEq, Eq)]
+#[command(name = "srsd", version, help_expected = true, max_term_width = 100)]
+pub struct Cli {
+    /// The SRS domain: forward rewrites senders into addresses at it
+    #[arg(short, long, value_name = "DOMAIN")]
+    pub domain: String,
+
+    /// A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]
+    #[arg(short, long, value_name = "PROTOCOL=ADDRESS")]
+    pub listen: Vec<ListenSpec>,
+
+    /// Codec and secrets
+    #[command(flatten)]
+    pub codec: CodecArgs,
+
+    /// File of local domains, one per line (# comments), added to --local-domain; re-read on SIGHUP
+    #[arg(long, value_name = "FILE")]
+    pub local_domains_file: Option<PathBuf>,
+
+    /// Permissions of Unix sockets, in octal [default: 0666]
+    #[arg(long, value_name = "MODE", value_parser = parse_mode)]
+    pub socket_mode: Option<u32>,
+
+    /// Connections served at once; more wait in the listen queue [default: 10240]
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+
+    /// Seconds a connection may stay idle before it is closed [default: 300]
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_timeout: Option<u64>,
+
+    /// Keep line-protocol connections open after each reply (Perl srsd and Exim close them)
+    #[arg(long)]
+    pub line_keep_alive: bool,
+
+    /// Least severe messages logged
+    #[arg(long, value_name = "LEVEL", value_enum, default_value_t = LogLevel::Info)]
+    pub log_level: LogLevel,
+
+    /// Use this Unix time (seconds) instead of the clock, to reproduce a result
+    #[arg(long, value_name = "SECONDS")]
+    pub now: Option<u64>,
+}
+
+/// `--log-level` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Only failures to serve
+    Error,
+    /// Also refused reverses and reload failures
+    Warning,
+    /// Also start, reload and stop
+    Info,
+    /// Also every connection
+    Debug,
+}
+
+impl From<LogLevel> for log::LevelFilter {
+    fn from(l: LogLevel) -> Self {
+        match l {
+            LogLevel::Error => log::LevelFilter::Error,
+            LogLevel::Warning => log::LevelFilter::Warn,
+            LogLevel::Info => log::LevelFilter::Info,
+            LogLevel::Debug => log::LevelFilter::Debug,
+        }
+    }
+}
+
+fn parse_mode(s: &str) -> Result<u32, String> {
+    u32::from_str_radix(s, 8)
+        .ok()
+        .filter(|m| *m <= 0o777)
+        .ok_or_else(|| format!("{s:?} is not an octal mode such as 0660"))
+}
+
+impl Cli {
+    /// The listeners, or the default one.
+    pub fn listeners(&self) -> Vec<ListenSpec> {
+        if self.listen.is_empty() {
+            vec![
+                DEFAULT_LISTEN
+                    .parse()
+                    .unwrap_or_else(|_| unreachable!("the default parses")),
+            ]
+        } else {
+            self.listen.clone()
+        }
+    }
+
+    /// The client limits these options give.
+    pub fn limits(&self) -> Limits {
+        let d = Limits::default();
+        Limits {
+            max_connections: self.max_connections.unwrap_or(d.max_connections).max(1),
+            idle_timeout: self
+                .idle_timeout
+                .map_or(d.idle_timeout, std::time::Duration::from_secs),
+            line_keep_alive: self.line_keep_alive,
+            ..d
+        }
+    }
+
+    /// Reads the keys and local-domains files and builds the daemon's state;
+    /// run again on reload.
+    pub fn state(&self) -> Result<(State, Vec<Warning>), SetupError> {
+        let (secrets, warnings) = self.codec.secrets()?.ok_or(SetupError::NoSecret)?;
+        let mut codec = self.codec.clone();
+        if let Some(path) = &self.local_domains_file {
+            let text =
+                std::fs::read_to_string(path).map_err(|source| SetupError::LocalDomains {
+                    path: path.clone(),
+                    source,
+                })?;
+            codec.local_domain.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_owned),
+            );
+        }
+        let srs = codec.build(&secrets)?;
+        Ok((
+            State {
+                srs,
+                domain: self.domain.clone(),
+            },
+            warnings,
+        ))
+    }
+}

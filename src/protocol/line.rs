@@ -1,0 +1,80 @@
+//! The Perl Mail::SRS srsd line protocol, used by Exim's `${readsocket}`:
+//! `FORWARD <sender> <alias>` or `REVERSE <address>`, answered with the
+//! address or `ERROR: <message>`. Perl's srsd closes after each reply and Exim
+//! reads to end of file, so that is the default here too.
+
+use super::{Answer, Lookup, Progress, Refusal};
+use crate::srs::Form;
+
+/// Longest request line.
+pub const MAX_LINE: usize = 4096;
+const USAGE: &str = "usage: FORWARD <sender> <alias> | REVERSE <address>";
+
+/// Answers the complete request lines at the front of `input` into `out`;
+/// unless `keep_alive`, the first reply closes the connection.
+pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<u8>) -> Progress {
+    let mut p = Progress::default();
+    loop {
+        let rest = &input[p.consumed..];
+        let Some(eol) = rest.iter().position(|&b| b == b'\n') else {
+            if rest.len() > MAX_LINE {
+                out.extend_from_slice(b"ERROR: request too long\n");
+                p.consumed = input.len();
+                p.close = true;
+            }
+            return p;
+        };
+        p.consumed += eol + 1;
+        let (reply, refusal) = match std::str::from_utf8(&rest[..eol]) {
+            Ok(line) => answer(lookup, line),
+            Err(_) => (
+                Err("request is not valid UTF-8".to_owned()),
+                Refusal::Ordinary,
+            ),
+        };
+        match reply {
+            Ok(address) => out.extend_from_slice(address.as_bytes()),
+            Err(message) => {
+                out.extend_from_slice(b"ERROR: ");
+                out.extend_from_slice(message.as_bytes());
+            }
+        }
+        out.push(b'\n');
+        p.note(refusal);
+        if !keep_alive {
+            p.consumed = input.len();
+            p.close = true;
+            return p;
+        }
+    }
+}
+
+fn answer(lookup: &Lookup<'_>, line: &str) -> (Result<String, String>, Refusal) {
+    let mut words = line.split_ascii_whitespace();
+    let command = words.next().unwrap_or_default();
+    let args: Vec<&str> = words.collect();
+    if command.eq_ignore_ascii_case("forward") {
+        let [sender, alias] = args[..] else {
+            return (Err(USAGE.into()), Refusal::Ordinary);
+        };
+        let result = lookup
+            .srs
+            .forward_in(Form::External, sender, alias, lookup.now)
+            .map(|f| f.address(sender).to_owned())
+            .map_err(|e| e.to_string());
+        (result, Refusal::Ordinary)
+    } else if command.eq_ignore_ascii_case("reverse") {
+        let [address] = args[..] else {
+            return (Err(USAGE.into()), Refusal::Ordinary);
+        };
+        match lookup.reverse(address, Form::External) {
+            (Answer::Found(a), r) => (Ok(a), r),
+            (Answer::NotFound(reason), r) => (Err(reason), r),
+        }
+    } else {
+        (
+            Err(format!("unknown command {command:?}; {USAGE}")),
+            Refusal::Ordinary,
+        )
+    }
+}

@@ -1,0 +1,124 @@
+//! The wire protocols srsd speaks, without I/O.
+//!
+//! Each protocol turns the bytes received so far into replies: it answers
+//! every complete request at the front of the input, appends the replies to an
+//! output buffer and says how many bytes it consumed and whether the
+//! connection must close. The daemon only moves bytes; tests and fuzzers call
+//! the same functions.
+
+pub mod line;
+pub mod netstring;
+pub mod socketmap;
+pub mod tcp_table;
+
+use std::time::SystemTime;
+
+use crate::srs::{Form, Forwarded, ReverseError, Srs, Unchanged};
+
+/// Which map a request asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Sender to SRS address.
+    Forward,
+    /// SRS address to the address it stands for.
+    Reverse,
+}
+
+/// The answer to one lookup, before a protocol encodes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// The rewritten address.
+    Found(String),
+    /// Nothing to rewrite, with the reason (never a failure in map protocols).
+    NotFound(String),
+}
+
+/// What a lookup found out about the address, for the daemon's log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A reverse that failed a check an honest address passes (forgery,
+    /// expired, future): worth a log line.
+    Suspicious(ReverseError),
+    /// Anything else.
+    Ordinary,
+}
+
+/// Everything a request needs: the codec, our domain and the time.
+pub struct Lookup<'a> {
+    /// The codec.
+    pub srs: &'a Srs,
+    /// The SRS domain forward rewrites into.
+    pub domain: &'a str,
+    /// The time of the request.
+    pub now: SystemTime,
+}
+
+impl Lookup<'_> {
+    /// Forward or reverse `key` as a map lookup: anything that does not apply
+    /// is `NotFound`, and partial keys (`user`, `@domain`) are never rewritten.
+    pub fn map(&self, direction: Direction, key: &str) -> (Answer, Refusal) {
+        if key.starts_with('@') || !key.contains('@') {
+            return (Answer::NotFound("partial key".into()), Refusal::Ordinary);
+        }
+        match direction {
+            Direction::Forward => (
+                self.forward(key, self.domain, Form::Internal),
+                Refusal::Ordinary,
+            ),
+            Direction::Reverse => self.reverse(key, Form::Internal),
+        }
+    }
+
+    /// Forwards `sender` through `alias`.
+    pub fn forward(&self, sender: &str, alias: &str, form: Form) -> Answer {
+        match self.srs.forward_in(form, sender, alias, self.now) {
+            Ok(Forwarded::Rewritten(a)) => Answer::Found(a),
+            Ok(Forwarded::Unchanged(Unchanged::LocalDomain)) => {
+                Answer::NotFound("local domain".into())
+            }
+            Ok(Forwarded::Unchanged(Unchanged::AlreadyOurs)) => {
+                Answer::NotFound("already rewritten".into())
+            }
+            Err(e) => Answer::NotFound(e.to_string()),
+        }
+    }
+
+    /// Reverses `address`.
+    pub fn reverse(&self, address: &str, form: Form) -> (Answer, Refusal) {
+        match self.srs.reverse_in(form, address, self.now) {
+            Ok(a) => (Answer::Found(a), Refusal::Ordinary),
+            Err(e) => {
+                let refusal = match e {
+                    ReverseError::BadHash
+                    | ReverseError::HashTooShort { .. }
+                    | ReverseError::Expired { .. }
+                    | ReverseError::Future => Refusal::Suspicious(e),
+                    _ => Refusal::Ordinary,
+                };
+                (Answer::NotFound(e.to_string()), refusal)
+            }
+        }
+    }
+}
+
+/// What one call of a protocol's `serve` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes of input consumed; drop them before the next call.
+    pub consumed: usize,
+    /// The connection must close once the replies are written.
+    pub close: bool,
+    /// Requests answered.
+    pub requests: usize,
+    /// Reverse refusals worth logging, in order.
+    pub refusals: Vec<ReverseError>,
+}
+
+impl Progress {
+    fn note(&mut self, refusal: Refusal) {
+        self.requests += 1;
+        if let Refusal::Suspicious(e) = refusal {
+            self.refusals.push(e);
+        }
+    }
+}

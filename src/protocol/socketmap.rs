@@ -1,0 +1,108 @@
+//! The Postfix and sendmail socketmap protocol: netstrings of
+//! `<map> <key>` answered with `OK <value>`, `NOTFOUND `, `TEMP <reason>` or
+//! `PERM <reason>`. Maps `forward` and `reverse` share one connection.
+
+use super::netstring::{self, NetstringError};
+use super::{Answer, Direction, Lookup, Progress, Refusal};
+
+/// Postfix accepts replies up to this size, and we accept requests up to it.
+pub const MAX_NETSTRING: usize = 100_000;
+
+/// Answers every complete request at the front of `input` into `out`.
+/// A malformed netstring gets `PERM` and closes the connection.
+pub fn serve(input: &[u8], lookup: &Lookup<'_>, max: usize, out: &mut Vec<u8>) -> Progress {
+    let mut p = Progress::default();
+    loop {
+        match netstring::decode(&input[p.consumed..], max) {
+            Ok(None) => return p,
+            Ok(Some((payload, used))) => {
+                p.consumed += used;
+                let (reply, refusal) = answer(lookup, payload);
+                netstring::encode(out, reply.as_bytes());
+                p.note(refusal);
+            }
+            Err(e) => {
+                fatal(out, e);
+                p.consumed = input.len();
+                p.close = true;
+                return p;
+            }
+        }
+    }
+}
+
+fn fatal(out: &mut Vec<u8>, e: NetstringError) {
+    netstring::encode(out, format!("PERM {e}").as_bytes());
+}
+
+/// The reply payload for one request payload.
+pub fn answer(lookup: &Lookup<'_>, payload: &[u8]) -> (String, Refusal) {
+    let Some(space) = payload.iter().position(|&b| b == b' ') else {
+        return (
+            "PERM request is not '<map> <key>'".into(),
+            Refusal::Ordinary,
+        );
+    };
+    let direction = match &payload[..space] {
+        b"forward" => Direction::Forward,
+        b"reverse" => Direction::Reverse,
+        _ => {
+            return (
+                "PERM unknown map name; the maps are forward and reverse".into(),
+                Refusal::Ordinary,
+            );
+        }
+    };
+    let Ok(key) = std::str::from_utf8(&payload[space + 1..]) else {
+        return ("NOTFOUND ".into(), Refusal::Ordinary);
+    };
+    let (plain, focused) = match unfocus(key) {
+        Some(plain) => (plain, true),
+        None => (key.to_owned(), false),
+    };
+    let (answer, refusal) = lookup.map(direction, &plain);
+    let reply = match answer {
+        Answer::Found(a) if focused => format!("OK {}", focus(&a)),
+        Answer::Found(a) => format!("OK {a}"),
+        // Postfix and sendmail want exactly "NOTFOUND "; the reason is for logs.
+        Answer::NotFound(_) => "NOTFOUND ".into(),
+    };
+    (reply, refusal)
+}
+
+/// sendmail's focused form `user<@host.>` as `user@host`.
+fn unfocus(key: &str) -> Option<String> {
+    let inner = key.strip_suffix('>')?;
+    let (local, host) = inner.rsplit_once("<@")?;
+    Some(format!(
+        "{local}@{}",
+        host.strip_suffix('.').unwrap_or(host)
+    ))
+}
+
+/// `user@host` in sendmail's focused form `user<@host.>`.
+fn focus(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, host)) => format!("{local}<@{host}.>"),
+        None => address.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn focused_form_round_trips() {
+        assert_eq!(
+            unfocus("alice<@origin.example.>").as_deref(),
+            Some("alice@origin.example")
+        );
+        assert_eq!(
+            unfocus("alice<@origin.example>").as_deref(),
+            Some("alice@origin.example")
+        );
+        assert_eq!(unfocus("alice@origin.example"), None);
+        assert_eq!(focus("SRS0=x@fwd.example"), "SRS0=x<@fwd.example.>");
+    }
+}
