@@ -185,16 +185,18 @@ async fn accept_loop<L: Accept>(
         if *shutdown.borrow() {
             break Ok(());
         }
+        let stream = tokio::select! {
+            _ = shutdown.changed() => continue,
+            s = listener.accept_stream() => s,
+        };
+        // Accept first, then wait for a slot: a permit taken before accept
+        // would sit idle on a quiet listener while a busy one starves.
         let permit = tokio::select! {
             _ = shutdown.changed() => continue,
             p = permits.clone().acquire_owned() => match p {
                 Ok(p) => p,
                 Err(_) => break Ok(()),
             },
-        };
-        let stream = tokio::select! {
-            _ = shutdown.changed() => continue,
-            s = listener.accept_stream() => s,
         };
         match stream {
             Ok(stream) => {

@@ -1,0 +1,426 @@
+//! The daemon run in-process (listeners, clock and shutdown injected):
+//! request/reply tables for each protocol, malformed, oversize, split and
+//! pipelined input, idle timeout, connection limit, reload and shutdown.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, UNIX_EPOCH};
+
+use mail_srs::clock::FixedClock;
+use mail_srs::daemon::{self, Bound, Limits, Listener, Protocol, Shared, State};
+use mail_srs::protocol::Direction;
+use mail_srs::srs::{Options, Srs};
+use tempfile::TempDir;
+use tokio::sync::watch;
+
+/// Day 20780 (stamp JM).
+const NOW: u64 = 1_795_435_200;
+/// alice@origin.example forwarded with secret s3cret on day 20780.
+const ALICE: &str = "SRS0=F0KE=JM=origin.example=alice@fwd.example";
+
+fn state(secrets: &[&[u8]]) -> State {
+    let opts = Options {
+        local_domains: vec!["local.example".into()],
+        ..Options::default()
+    };
+    State {
+        srs: Srs::new(secrets, opts).unwrap(),
+        domain: "fwd.example".into(),
+    }
+}
+
+/// A daemon on a socketmap and a line Unix socket and two tcp_table ports.
+struct Daemon {
+    dir: TempDir,
+    forward: u16,
+    reverse: u16,
+    shared: Shared,
+    stop: watch::Sender<bool>,
+    thread: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Daemon {
+    fn start(limits: Limits) -> Daemon {
+        let dir = TempDir::new().unwrap();
+        let unix = |name: &str| {
+            let path = dir.path().join(name);
+            Bound::Unix(std::os::unix::net::UnixListener::bind(&path).unwrap(), path)
+        };
+        let tcp = || std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let (tf, tr) = (tcp(), tcp());
+        let (forward, reverse) = (
+            tf.local_addr().unwrap().port(),
+            tr.local_addr().unwrap().port(),
+        );
+        let listeners = vec![
+            Listener {
+                protocol: Protocol::Socketmap,
+                bound: unix("socketmap"),
+            },
+            Listener {
+                protocol: Protocol::Line,
+                bound: unix("line"),
+            },
+            Listener {
+                protocol: Protocol::TcpTable(Direction::Forward),
+                bound: Bound::Tcp(tf),
+            },
+            Listener {
+                protocol: Protocol::TcpTable(Direction::Reverse),
+                bound: Bound::Tcp(tr),
+            },
+        ];
+        let shared = Shared::new(state(&[b"s3cret"]));
+        let (stop, stopped) = watch::channel(false);
+        let clock = Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(NOW)));
+        let run_shared = shared.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(daemon::run(listeners, run_shared, clock, limits, stopped))
+        });
+        Daemon {
+            dir,
+            forward,
+            reverse,
+            shared,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn unix(&self, name: &str) -> UnixStream {
+        let s = UnixStream::connect(self.path(name)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s
+    }
+
+    fn tcp(&self, port: u16) -> TcpStream {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s
+    }
+
+    fn shutdown(mut self) -> std::io::Result<()> {
+        self.stop.send(true).unwrap();
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+fn netstring(s: &str) -> Vec<u8> {
+    format!("{}:{s},", s.len()).into_bytes()
+}
+
+/// Reads exactly the netstring replies for `n` requests.
+fn read_netstrings(s: &mut impl Read, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    while out.len() < n {
+        let mut byte = [0u8; 1];
+        s.read_exact(&mut byte).expect("a reply");
+        buf.push(byte[0]);
+        if let Some(colon) = buf.iter().position(|&b| b == b':') {
+            let len: usize = std::str::from_utf8(&buf[..colon]).unwrap().parse().unwrap();
+            let mut payload = vec![0u8; len + 1];
+            s.read_exact(&mut payload).unwrap();
+            assert_eq!(payload.pop(), Some(b','));
+            out.push(String::from_utf8(payload).unwrap());
+            buf.clear();
+        }
+    }
+    out
+}
+
+fn read_to_end(s: &mut impl Read) -> String {
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn socketmap_table() {
+    let d = Daemon::start(Limits::default());
+    let table = [
+        ("forward alice@origin.example", format!("OK {ALICE}")),
+        (
+            &format!("reverse {ALICE}"),
+            "OK alice@origin.example".into(),
+        ),
+        ("forward bob@fwd.example", "NOTFOUND ".into()),
+        ("forward bob@local.example", "NOTFOUND ".into()),
+        (&format!("forward {ALICE}"), "NOTFOUND ".into()),
+        ("forward @origin.example", "NOTFOUND ".into()),
+        ("forward alice", "NOTFOUND ".into()),
+        ("reverse alice@origin.example", "NOTFOUND ".into()),
+        (
+            "reverse SRS0=AAAA=JM=origin.example=alice@fwd.example",
+            "NOTFOUND ".into(),
+        ),
+        (
+            "reverse SRS0=+FvX=IW=origin.example=alice@fwd.example",
+            "NOTFOUND ".into(),
+        ),
+        (
+            "forward john doe@origin.example",
+            "OK SRS0=l1Sz=JM=origin.example=john doe@fwd.example".into(),
+        ),
+        (
+            "forward alice<@origin.example.>",
+            "OK SRS0=F0KE=JM=origin.example=alice<@fwd.example.>".into(),
+        ),
+        (
+            "reverse SRS0=F0KE=JM=origin.example=alice<@fwd.example.>",
+            "OK alice<@origin.example.>".into(),
+        ),
+        (
+            "bogus alice@origin.example",
+            "PERM unknown map name; the maps are forward and reverse".into(),
+        ),
+        ("forward", "PERM request is not '<map> <key>'".into()),
+    ];
+    let mut s = d.unix("socketmap");
+    for (request, reply) in &table {
+        s.write_all(&netstring(request)).unwrap();
+        assert_eq!(read_netstrings(&mut s, 1), [reply.clone()], "{request}");
+    }
+    // Non-UTF-8 key.
+    s.write_all(b"14:forward \xff@x.ex,").unwrap();
+    assert_eq!(read_netstrings(&mut s, 1), ["NOTFOUND "]);
+}
+
+#[test]
+fn socketmap_pipelined_and_split() {
+    let d = Daemon::start(Limits::default());
+    let mut s = d.unix("socketmap");
+    let mut all = Vec::new();
+    for _ in 0..50 {
+        all.extend(netstring("forward alice@origin.example"));
+        all.extend(netstring(&format!("reverse {ALICE}")));
+    }
+    s.write_all(&all).unwrap();
+    let replies = read_netstrings(&mut s, 100);
+    assert!(
+        replies
+            .chunks(2)
+            .all(|p| p[0] == format!("OK {ALICE}") && p[1] == "OK alice@origin.example")
+    );
+    // One byte at a time.
+    for b in netstring("forward alice@origin.example") {
+        s.write_all(&[b]).unwrap();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(read_netstrings(&mut s, 1), [format!("OK {ALICE}")]);
+}
+
+#[test]
+fn socketmap_malformed_and_oversize_close_with_perm() {
+    let d = Daemon::start(Limits::default());
+    for (bad, reason) in [
+        (&b"abc"[..], "PERM malformed netstring length"),
+        (b"5:hello;", "PERM netstring not terminated by ','"),
+        (b"100001:", "PERM netstring longer than 100000 bytes"),
+        (
+            b"99999999999999999999",
+            "PERM netstring longer than 100000 bytes",
+        ),
+    ] {
+        let mut s = d.unix("socketmap");
+        s.write_all(bad).unwrap();
+        assert_eq!(read_netstrings(&mut s, 1), [reason]);
+        assert_eq!(read_to_end(&mut s), "", "closed after {bad:?}");
+    }
+    // A request just under the limit is read and answered.
+    let mut s = d.unix("socketmap");
+    let key = format!("forward {}@origin.example", "a".repeat(99_900));
+    s.write_all(&netstring(&key)).unwrap();
+    assert!(read_netstrings(&mut s, 1)[0].starts_with("OK SRS0="));
+}
+
+#[test]
+fn tcp_table_both_directions() {
+    let d = Daemon::start(Limits::default());
+    let mut f = d.tcp(d.forward);
+    f.write_all(b"get alice@origin.example\nget bob@fwd.example\nget john%20doe@origin.example\nput x y\nget %zz\n").unwrap();
+    let mut r = d.tcp(d.reverse);
+    r.write_all(format!("get {ALICE}\r\nget alice@origin.example\nget SRS0=l1Sz=JM=origin.example=john%20doe@fwd.example\n").as_bytes()).unwrap();
+    let mut lines = |s: &mut TcpStream, n: usize| {
+        let mut reader = std::io::BufReader::new(s.try_clone().unwrap());
+        (0..n)
+            .map(|_| {
+                let mut l = String::new();
+                std::io::BufRead::read_line(&mut reader, &mut l).unwrap();
+                l
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lines(&mut f, 5),
+        [
+            format!("200 {ALICE}\n"),
+            "500 local%20domain\n".into(),
+            "200 SRS0=l1Sz=JM=origin.example=john%20doe@fwd.example\n".into(),
+            "500 only get requests are supported\n".into(),
+            "500 key is not valid %-encoded UTF-8\n".into(),
+        ]
+    );
+    assert_eq!(
+        lines(&mut r, 3),
+        [
+            "200 alice@origin.example\n",
+            "500 not%20an%20SRS%20address\n",
+            "200 john%20doe@origin.example\n"
+        ]
+    );
+    let mut long = d.tcp(d.forward);
+    long.write_all(&vec![b'a'; 5000]).unwrap();
+    assert_eq!(read_to_end(&mut long), "500 request too long\n");
+}
+
+#[test]
+fn line_protocol_answers_once_and_closes() {
+    let d = Daemon::start(Limits::default());
+    for (request, reply) in [
+        ("FORWARD alice@origin.example fwd.example\n".to_string(), format!("{ALICE}\n")),
+        ("forward alice@origin.example postmaster@other.example\n".into(), "SRS0=F0KE=JM=origin.example=alice@other.example\n".into()),
+        ("FORWARD bob@fwd.example fwd.example\n".into(), "bob@fwd.example\n".into()),
+        (format!("REVERSE {ALICE}\n"), "alice@origin.example\n".into()),
+        ("REVERSE SRS0=AAAA=JM=origin.example=alice@fwd.example\n".into(), "ERROR: hash does not match (forged, or signed with a secret we no longer have)\n".into()),
+        ("REVERSE\n".into(), "ERROR: usage: FORWARD <sender> <alias> | REVERSE <address>\n".into()),
+        ("HELO x\n".into(), "ERROR: unknown command \"HELO\"; usage: FORWARD <sender> <alias> | REVERSE <address>\n".into()),
+    ] {
+        let mut s = d.unix("line");
+        // A second request on the same connection is not answered.
+        s.write_all(format!("{request}{request}").as_bytes()).unwrap();
+        assert_eq!(read_to_end(&mut s), reply, "{request}");
+    }
+}
+
+#[test]
+fn line_protocol_keep_alive() {
+    let d = Daemon::start(Limits {
+        line_keep_alive: true,
+        ..Limits::default()
+    });
+    let mut s = d.unix("line");
+    s.write_all(format!("REVERSE {ALICE}\nREVERSE {ALICE}\n").as_bytes())
+        .unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(
+        read_to_end(&mut s),
+        "alice@origin.example\nalice@origin.example\n"
+    );
+}
+
+#[test]
+fn idle_connections_are_closed() {
+    let d = Daemon::start(Limits {
+        idle_timeout: Duration::from_millis(200),
+        ..Limits::default()
+    });
+    let mut s = d.unix("socketmap");
+    s.write_all(b"5:forw").unwrap(); // a request that never completes
+    assert_eq!(read_to_end(&mut s), "");
+}
+
+#[test]
+fn connection_limit_queues_the_extra_client() {
+    let d = Daemon::start(Limits {
+        max_connections: 2,
+        ..Limits::default()
+    });
+    let mut a = d.unix("socketmap");
+    let mut b = d.unix("socketmap");
+    for s in [&mut a, &mut b] {
+        s.write_all(&netstring("forward alice@origin.example"))
+            .unwrap();
+        read_netstrings(s, 1);
+    }
+    let mut c = d.unix("socketmap");
+    c.write_all(&netstring("forward alice@origin.example"))
+        .unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let early = c.read(&mut byte);
+    assert!(
+        matches!(&early, Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)),
+        "{early:?}"
+    );
+    drop(a);
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut rest = read_netstrings(&mut c, 1);
+    assert_eq!(
+        rest.pop().unwrap().len() + 1,
+        format!("OK {ALICE}").len() + 1
+    );
+}
+
+#[test]
+fn reload_swaps_keys_for_new_requests() {
+    let d = Daemon::start(Limits::default());
+    let mut s = d.unix("socketmap");
+    d.shared.replace(state(&[b"newkey", b"s3cret"]));
+    s.write_all(&netstring("forward alice@origin.example"))
+        .unwrap();
+    s.write_all(&netstring(&format!("reverse {ALICE}")))
+        .unwrap();
+    let replies = read_netstrings(&mut s, 2);
+    assert_ne!(replies[0], format!("OK {ALICE}"), "the new first key signs");
+    assert_eq!(
+        replies[1], "OK alice@origin.example",
+        "the old key still verifies"
+    );
+}
+
+#[test]
+fn shutdown_closes_idle_connections_and_removes_sockets() {
+    let d = Daemon::start(Limits::default());
+    let mut idle = d.unix("socketmap");
+    let mut busy = d.tcp(d.forward);
+    busy.write_all(b"get alice@origin.example\n").unwrap();
+    let mut first = [0u8; 4];
+    busy.read_exact(&mut first).unwrap();
+    let paths = [d.path("socketmap"), d.path("line")];
+    d.shutdown().unwrap();
+    assert_eq!(read_to_end(&mut idle), "");
+    for p in paths {
+        assert!(!p.exists(), "{} left behind", p.display());
+    }
+}
+
+#[test]
+fn many_clients_at_once() {
+    let d = Arc::new(Daemon::start(Limits::default()));
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                let mut s = d.unix("socketmap");
+                for _ in 0..200 {
+                    s.write_all(&netstring(&format!("reverse {ALICE}")))
+                        .unwrap();
+                    assert_eq!(read_netstrings(&mut s, 1), ["OK alice@origin.example"]);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
