@@ -197,7 +197,7 @@ fn socketmap_table() {
     let mut s = d.unix("socketmap");
     for (request, reply) in &table {
         s.write_all(&netstring(request)).unwrap();
-        assert_eq!(read_netstrings(&mut s, 1), [reply.clone()], "{request}");
+        assert_eq!(read_netstrings(&mut s, 1), std::slice::from_ref(reply), "{request}");
     }
     // Non-UTF-8 key.
     s.write_all(b"14:forward \xff@x.ex,").unwrap();
@@ -259,7 +259,7 @@ fn tcp_table_both_directions() {
     f.write_all(b"get alice@origin.example\nget bob@fwd.example\nget john%20doe@origin.example\nput x y\nget %zz\n").unwrap();
     let mut r = d.tcp(d.reverse);
     r.write_all(format!("get {ALICE}\r\nget alice@origin.example\nget SRS0=l1Sz=JM=origin.example=john%20doe@fwd.example\n").as_bytes()).unwrap();
-    let mut lines = |s: &mut TcpStream, n: usize| {
+    let lines = |s: &mut TcpStream, n: usize| {
         let mut reader = std::io::BufReader::new(s.try_clone().unwrap());
         (0..n)
             .map(|_| {
