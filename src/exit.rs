@@ -8,6 +8,8 @@ use std::process::ExitCode;
 pub enum Exit {
     /// Everything was handled.
     Ok = 0,
+    /// `srsc`: the daemon had nothing to rewrite (like grep's "no match").
+    NotFound = 1,
     /// The command line was wrong (EX_USAGE).
     Usage = 64,
     /// An input address or message was bad (EX_DATAERR).
@@ -24,6 +26,8 @@ pub enum Exit {
     IoErr = 74,
     /// Try again later; the MTA keeps the message (EX_TEMPFAIL).
     TempFail = 75,
+    /// The other side broke the protocol (EX_PROTOCOL).
+    Protocol = 76,
     /// The configuration is unusable (EX_CONFIG).
     Config = 78,
 }

@@ -12,6 +12,7 @@
 
 pub mod batch;
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod daemon;
 pub mod exit;

@@ -197,7 +197,11 @@ fn socketmap_table() {
     let mut s = d.unix("socketmap");
     for (request, reply) in &table {
         s.write_all(&netstring(request)).unwrap();
-        assert_eq!(read_netstrings(&mut s, 1), std::slice::from_ref(reply), "{request}");
+        assert_eq!(
+            read_netstrings(&mut s, 1),
+            std::slice::from_ref(reply),
+            "{request}"
+        );
     }
     // Non-UTF-8 key.
     s.write_all(b"14:forward \xff@x.ex,").unwrap();

@@ -4,6 +4,7 @@
 pub mod codec;
 pub mod legacy;
 pub mod srs;
+pub mod srsc;
 pub mod srsd;
 
 pub use codec::CodecArgs;

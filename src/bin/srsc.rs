@@ -1,0 +1,120 @@
+//! `srsc`: ask a running srsd to forward or reverse addresses.
+
+use std::io::{self, BufRead, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use mail_srs::cli::srsc::{Cli, Request};
+use mail_srs::client::{Client, ClientError, Reply};
+use mail_srs::exit::Exit;
+use mail_srs::protocol::Direction;
+
+const PROG: &str = "srsc";
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            }
+            .into();
+        }
+    };
+    let mut client = Client::new(
+        cli.target(),
+        cli.client_protocol(),
+        Duration::from_secs(cli.timeout.max(1)),
+    );
+    let exit = match &cli.command {
+        Some(Request::Forward { address, alias }) => {
+            one(&mut client, Direction::Forward, address, alias.as_deref())
+        }
+        Some(Request::Reverse { address }) => one(&mut client, Direction::Reverse, address, None),
+        None => batch(&mut client),
+    };
+    exit.into()
+}
+
+/// Prints the answer for one request and says how it went.
+fn answer(
+    client: &mut Client,
+    direction: Direction,
+    address: &str,
+    alias: Option<&str>,
+) -> Result<bool, Exit> {
+    match client.lookup(direction, address, alias) {
+        Ok(Reply::Found(a)) => {
+            println!("{a}");
+            Ok(true)
+        }
+        Ok(Reply::NotFound(reason)) => {
+            let reason = reason.map(|r| format!(": {r}")).unwrap_or_default();
+            eprintln!("{PROG}: {address}: not rewritten{reason}");
+            Ok(false)
+        }
+        Err(e) => {
+            eprintln!("{PROG}: {e}");
+            Err(match e {
+                ClientError::Unavailable { .. } => Exit::Unavailable,
+                ClientError::Temporary(_) => Exit::TempFail,
+                ClientError::Protocol(_) => Exit::Protocol,
+                ClientError::Request(_) => Exit::Usage,
+            })
+        }
+    }
+}
+
+fn one(client: &mut Client, direction: Direction, address: &str, alias: Option<&str>) -> Exit {
+    match answer(client, direction, address, alias) {
+        Ok(true) => Exit::Ok,
+        Ok(false) => Exit::NotFound,
+        Err(e) => e,
+    }
+}
+
+/// `forward ADDRESS [ALIAS]` / `reverse ADDRESS` lines from stdin, like Perl's srsc.
+fn batch(client: &mut Client) -> Exit {
+    let mut all_found = true;
+    for line in io::stdin().lock().lines() {
+        let Ok(line) = line else {
+            eprintln!("{PROG}: standard input is not UTF-8 text");
+            return Exit::DataErr;
+        };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let request = match words.as_slice() {
+            [] => continue,
+            [cmd, address] if cmd.eq_ignore_ascii_case("reverse") => {
+                (Direction::Reverse, *address, None)
+            }
+            [cmd, address] if cmd.eq_ignore_ascii_case("forward") => {
+                (Direction::Forward, *address, None)
+            }
+            [cmd, address, alias] if cmd.eq_ignore_ascii_case("forward") => {
+                (Direction::Forward, *address, Some(*alias))
+            }
+            _ => {
+                eprintln!(
+                    "{PROG}: {line:?}: expected 'forward ADDRESS [ALIAS]' or 'reverse ADDRESS'"
+                );
+                println!();
+                all_found = false;
+                continue;
+            }
+        };
+        match answer(client, request.0, request.1, request.2) {
+            Ok(true) => {}
+            Ok(false) => {
+                println!();
+                all_found = false;
+            }
+            Err(e) => return e,
+        }
+        let _ = io::stdout().flush();
+    }
+    if all_found { Exit::Ok } else { Exit::NotFound }
+}

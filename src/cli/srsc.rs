@@ -1,0 +1,92 @@
+//! `srsc`: the client's options.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::client::{ClientProtocol, Target};
+
+/// The Unix socket srsd listens on by default.
+pub const DEFAULT_SOCKET: &str = "/var/spool/postfix/srs";
+
+/// Ask a running srsd to forward or reverse an address.
+///
+/// With no subcommand, reads requests from standard input, one per line:
+/// "forward ADDRESS [ALIAS]" or "reverse ADDRESS", and prints one line for
+/// each (empty when not rewritten). The defaults match srsd's, so on a
+/// default install `srsc reverse ADDRESS` just works.
+#[derive(Parser, Debug, PartialEq, Eq)]
+#[command(name = "srsc", version, help_expected = true, max_term_width = 100)]
+pub struct Cli {
+    /// srsd's Unix socket [default: /var/spool/postfix/srs]
+    #[arg(short, long, value_name = "PATH", conflicts_with = "connect")]
+    pub socket: Option<PathBuf>,
+
+    /// srsd's TCP address (for tcp-table, the port of the direction asked)
+    #[arg(short, long, value_name = "HOST:PORT")]
+    pub connect: Option<SocketAddr>,
+
+    /// Protocol to speak
+    #[arg(short, long, value_enum, default_value_t = ProtocolArg::Socketmap)]
+    pub protocol: ProtocolArg,
+
+    /// Seconds to wait for the daemon
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub timeout: u64,
+
+    /// One request; standard input when absent
+    #[command(subcommand)]
+    pub command: Option<Request>,
+}
+
+/// `--protocol` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtocolArg {
+    /// Postfix/sendmail socketmap
+    Socketmap,
+    /// Postfix tcp_table (postsrsd 1.x)
+    TcpTable,
+    /// Perl Mail::SRS srsd line protocol
+    Line,
+}
+
+/// One request.
+#[derive(Subcommand, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Rewrite a sender into an SRS address
+    Forward {
+        /// The sender
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+        /// The alias domain (line protocol only; socketmap and tcp-table use srsd's domain)
+        #[arg(value_name = "ALIAS")]
+        alias: Option<String>,
+    },
+    /// Turn an SRS address back into the address it stands for
+    Reverse {
+        /// The SRS address
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+    },
+}
+
+impl Cli {
+    /// Where to connect.
+    pub fn target(&self) -> Target {
+        match (&self.connect, &self.socket) {
+            (Some(addr), _) => Target::Tcp(*addr),
+            (None, Some(path)) => Target::Unix(path.clone()),
+            (None, None) => Target::Unix(PathBuf::from(DEFAULT_SOCKET)),
+        }
+    }
+
+    /// The protocol.
+    pub fn client_protocol(&self) -> ClientProtocol {
+        match self.protocol {
+            ProtocolArg::Socketmap => ClientProtocol::Socketmap,
+            ProtocolArg::TcpTable => ClientProtocol::TcpTable,
+            ProtocolArg::Line => ClientProtocol::Line,
+        }
+    }
+}

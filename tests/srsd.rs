@@ -1,0 +1,439 @@
+//! srsd as a process: srsc against every protocol, SIGHUP reload with a good
+//! and a broken keys file, SIGTERM, start-up errors, and Perl's own srsc.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use tempfile::TempDir;
+
+const NOW: &str = "1795435200";
+const ALICE: &str = "SRS0=F0KE=JM=origin.example=alice@fwd.example";
+
+fn write_keys(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// A running srsd whose stderr lines are collected.
+struct Srsd {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Srsd {
+    fn spawn(args: &[&str]) -> Srsd {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(["--now", NOW])
+            .args(args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let d = Srsd { child, log };
+        d.wait_for_log("serving");
+        d
+    }
+
+    /// Waits (at most 20 s) for a log line containing `text`.
+    fn wait_for_log(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.log.lock().unwrap().iter().any(|l| l.contains(text)) {
+            assert!(
+                Instant::now() < deadline,
+                "no log line {text:?}; log: {:?}",
+                self.log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn signal(&self, s: Signal) {
+        kill(Pid::from_raw(self.child.id() as i32), s).unwrap();
+    }
+}
+
+impl Drop for Srsd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn srsc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_srsc"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+struct Setup {
+    dir: TempDir,
+    socketmap: String,
+    line: String,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let dir = TempDir::new().unwrap();
+        write_keys(&dir.path().join("keys"), "s3cret\n");
+        let s = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+        Setup {
+            socketmap: s("socketmap"),
+            line: s("line"),
+            dir,
+        }
+    }
+
+    fn keys(&self) -> PathBuf {
+        self.dir.path().join("keys")
+    }
+}
+
+#[test]
+fn srsc_speaks_every_protocol() {
+    let s = Setup::new();
+    let (fwd, rev) = (common::free_port(), common::free_port());
+    let _d = Srsd::spawn(&[
+        "-d",
+        "fwd.example",
+        "-k",
+        s.keys().to_str().unwrap(),
+        "--listen",
+        &format!("socketmap=unix:{}", s.socketmap),
+        "--listen",
+        &format!("line=unix:{}", s.line),
+        "--listen",
+        &format!("tcp-forward=inet:127.0.0.1:{fwd}"),
+        "--listen",
+        &format!("tcp-reverse=inet:127.0.0.1:{rev}"),
+    ]);
+    let fwd_addr = format!("127.0.0.1:{fwd}");
+    let rev_addr = format!("127.0.0.1:{rev}");
+    let cases: Vec<(Vec<&str>, i32, String)> = vec![
+        (
+            vec!["-s", &s.socketmap, "forward", "alice@origin.example"],
+            0,
+            format!("{ALICE}\n"),
+        ),
+        (
+            vec!["-s", &s.socketmap, "reverse", ALICE],
+            0,
+            "alice@origin.example\n".into(),
+        ),
+        (
+            vec!["-s", &s.socketmap, "forward", "bob@fwd.example"],
+            1,
+            String::new(),
+        ),
+        (
+            vec![
+                "-s",
+                &s.socketmap,
+                "reverse",
+                "SRS0=AAAA=JM=origin.example=alice@fwd.example",
+            ],
+            1,
+            String::new(),
+        ),
+        (
+            vec![
+                "-p",
+                "line",
+                "-s",
+                &s.line,
+                "forward",
+                "alice@origin.example",
+                "fwd.example",
+            ],
+            0,
+            format!("{ALICE}\n"),
+        ),
+        (
+            vec!["-p", "line", "-s", &s.line, "reverse", ALICE],
+            0,
+            "alice@origin.example\n".into(),
+        ),
+        (
+            vec!["-p", "line", "-s", &s.line, "reverse", "nope@x.example"],
+            1,
+            String::new(),
+        ),
+        (
+            vec![
+                "-p",
+                "line",
+                "-s",
+                &s.line,
+                "forward",
+                "alice@origin.example",
+            ],
+            64,
+            String::new(),
+        ),
+        (
+            vec![
+                "-p",
+                "tcp-table",
+                "-c",
+                &fwd_addr,
+                "forward",
+                "john doe@origin.example",
+            ],
+            0,
+            "SRS0=l1Sz=JM=origin.example=john doe@fwd.example\n".into(),
+        ),
+        (
+            vec!["-p", "tcp-table", "-c", &rev_addr, "reverse", ALICE],
+            0,
+            "alice@origin.example\n".into(),
+        ),
+        (
+            vec!["-p", "tcp-table", "-c", &rev_addr, "reverse", "x@y.example"],
+            1,
+            String::new(),
+        ),
+        (
+            vec!["-s", "/nonexistent/srsd.sock", "reverse", ALICE],
+            69,
+            String::new(),
+        ),
+        (
+            vec!["-p", "line", "-s", &s.socketmap, "reverse", ALICE],
+            76,
+            String::new(),
+        ),
+        (vec!["--bogus"], 64, String::new()),
+    ];
+    for (args, code, out) in cases {
+        let o = srsc(&args);
+        assert_eq!(
+            (o.status.code(), stdout(&o)),
+            (Some(code), out),
+            "srsc {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let o = srsc(&["-s", "/nonexistent/srsd.sock", "reverse", ALICE]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("cannot connect to /nonexistent/srsd.sock")
+    );
+    let o = srsc(&["-s", &s.socketmap, "forward", "bob@fwd.example"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "srsc: bob@fwd.example: not rewritten\n"
+    );
+
+    // Batch on stdin over one connection.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_srsc"))
+        .args(["-s", &s.socketmap])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        format!("forward alice@origin.example\nreverse {ALICE}\nreverse bogus@x\nfrobnicate\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), format!("{ALICE}\nalice@origin.example\n\n\n"));
+}
+
+#[test]
+fn sighup_reloads_and_a_broken_file_keeps_the_old_keys() {
+    let s = Setup::new();
+    let d = Srsd::spawn(&[
+        "-d",
+        "fwd.example",
+        "-k",
+        s.keys().to_str().unwrap(),
+        "--listen",
+        &format!("socketmap=unix:{}", s.socketmap),
+    ]);
+    let forward = || {
+        stdout(&srsc(&[
+            "-s",
+            &s.socketmap,
+            "forward",
+            "alice@origin.example",
+        ]))
+    };
+    assert_eq!(forward(), format!("{ALICE}\n"));
+
+    write_keys(&s.keys(), "newkey\ns3cret\n");
+    d.signal(Signal::SIGHUP);
+    d.wait_for_log("reloaded");
+    let signed_by_new = forward();
+    assert_ne!(signed_by_new, format!("{ALICE}\n"));
+    assert_eq!(
+        stdout(&srsc(&["-s", &s.socketmap, "reverse", ALICE])),
+        "alice@origin.example\n"
+    );
+
+    write_keys(&s.keys(), "# emptied by mistake\n");
+    d.signal(Signal::SIGHUP);
+    d.wait_for_log("reload failed, keeping the previous keys");
+    assert_eq!(forward(), signed_by_new, "the previous keys stay in force");
+}
+
+#[test]
+fn sigterm_stops_and_removes_the_sockets() {
+    let s = Setup::new();
+    let mut d = Srsd::spawn(&[
+        "-d",
+        "fwd.example",
+        "-k",
+        s.keys().to_str().unwrap(),
+        "--listen",
+        &format!("socketmap=unix:{}", s.socketmap),
+    ]);
+    d.signal(Signal::SIGTERM);
+    let status = d.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(!Path::new(&s.socketmap).exists());
+}
+
+#[test]
+fn start_up_errors_name_the_problem() {
+    let s = Setup::new();
+    let keys = s.keys().to_str().unwrap().to_owned();
+    let empty = s.dir.path().join("empty");
+    write_keys(&empty, "\n");
+    let listen = format!("socketmap=unix:{}", s.socketmap);
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for (args, code, message) in [
+        (
+            vec!["-d", "fwd.example", "--listen", &listen],
+            78,
+            "no secret",
+        ),
+        (
+            vec![
+                "-d",
+                "fwd.example",
+                "-k",
+                empty.to_str().unwrap(),
+                "--listen",
+                &listen,
+            ],
+            78,
+            "holds no secret",
+        ),
+        (
+            vec![
+                "-d",
+                "fwd.example",
+                "-k",
+                &keys,
+                "--hash-length",
+                "30",
+                "--listen",
+                &listen,
+            ],
+            78,
+            "hash length 30",
+        ),
+        (
+            vec![
+                "-d",
+                "fwd.example",
+                "-k",
+                &keys,
+                "--listen",
+                "socketmap=/relative",
+            ],
+            64,
+            "must start with unix: or inet:",
+        ),
+        (vec!["-k", &keys, "--listen", &listen], 64, "--domain"),
+        (
+            vec![
+                "-d",
+                "fwd.example",
+                "-k",
+                &keys,
+                "--listen",
+                "line=unix:/nonexistent/dir/sock",
+            ],
+            69,
+            "cannot listen on line=unix:/nonexistent/dir/sock",
+        ),
+    ] {
+        let o = run(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+    // A live daemon's socket is never taken over.
+    let _d = Srsd::spawn(&["-d", "fwd.example", "-k", &keys, "--listen", &listen]);
+    let o = run(&["-d", "fwd.example", "-k", &keys, "--listen", &listen]);
+    assert_eq!(o.status.code(), Some(69));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("in use by a running daemon"));
+}
+
+#[test]
+fn perl_srsc_talks_to_the_line_listener() {
+    let Some(perl_srsc) = common::peer("srsc", "srs") else {
+        return;
+    };
+    // Perl's srsc only knows /tmp/srsd.
+    let path = "/tmp/srsd";
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        panic!("{path} is in use by another daemon; stop it to run this test");
+    }
+    let s = Setup::new();
+    let _d = Srsd::spawn(&[
+        "-d",
+        "fwd.example",
+        "-k",
+        s.keys().to_str().unwrap(),
+        "--listen",
+        &format!("line=unix:{path}"),
+    ]);
+    for (request, reply) in [
+        (
+            "FORWARD alice@origin.example fwd.example\n".to_string(),
+            format!("{ALICE}\n"),
+        ),
+        (
+            format!("REVERSE {ALICE}\n"),
+            "alice@origin.example\n".into(),
+        ),
+    ] {
+        let mut child = Command::new(&perl_srsc)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), request.as_bytes()).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(stdout(&o), reply, "Perl srsc sent {request:?}");
+    }
+}
