@@ -1,0 +1,507 @@
+//! Real Postfix, end to end (Debian package `postfix`; needs root, as Postfix's
+//! master does). A private instance on 127.0.0.1 with its own configuration and
+//! queue directories is wired to srsd, by socketmap and then by tcp_table, with
+//! a forwarding alias and a sink SMTP server on loopback that records envelopes.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const NOW: u64 = 1_795_435_200;
+const DAY: u64 = 86_400;
+
+/// One message as the sink received it.
+#[derive(Clone, Debug)]
+struct Envelope {
+    from: String,
+    to: Vec<String>,
+    data: String,
+}
+
+/// An SMTP server on loopback that accepts everything and records it.
+struct Sink {
+    port: u16,
+    got: Arc<Mutex<Vec<Envelope>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Sink {
+    fn start() -> Sink {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (g, s) = (got.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((conn, _)) => {
+                        let g = g.clone();
+                        std::thread::spawn(move || {
+                            let _ = serve_smtp(conn, &g);
+                        });
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Sink { port, got, stop }
+    }
+
+    /// Waits (at most 60 s) for a message whose data contains `token`.
+    fn wait_for(&self, token: &str, postfix: &Postfix) -> Envelope {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(e) = self
+                .got
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|e| e.data.contains(token))
+            {
+                return e.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{token} never reached the sink; Postfix log:\n{}",
+                postfix.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn serve_smtp(conn: TcpStream, got: &Mutex<Vec<Envelope>>) -> std::io::Result<()> {
+    conn.set_nonblocking(false)?;
+    conn.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut out = conn.try_clone()?;
+    let mut lines = BufReader::new(conn);
+    out.write_all(b"220 sink.test ESMTP\r\n")?;
+    let mut env = Envelope {
+        from: String::new(),
+        to: Vec::new(),
+        data: String::new(),
+    };
+    let mut line = String::new();
+    for _ in 0..10_000 {
+        line.clear();
+        if lines.read_line(&mut line)? == 0 {
+            break;
+        }
+        let upper = line.to_ascii_uppercase();
+        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            out.write_all(b"250-sink.test\r\n250 8BITMIME\r\n")?;
+        } else if upper.starts_with("MAIL FROM:") {
+            env.from = angle(&line[10..]);
+            out.write_all(b"250 ok\r\n")?;
+        } else if upper.starts_with("RCPT TO:") {
+            env.to.push(angle(&line[8..]));
+            out.write_all(b"250 ok\r\n")?;
+        } else if upper.starts_with("DATA") {
+            out.write_all(b"354 go on\r\n")?;
+            loop {
+                line.clear();
+                lines.read_line(&mut line)?;
+                if line == ".\r\n" || line.is_empty() {
+                    break;
+                }
+                env.data.push_str(&line);
+            }
+            got.lock().unwrap().push(std::mem::replace(
+                &mut env,
+                Envelope {
+                    from: String::new(),
+                    to: Vec::new(),
+                    data: String::new(),
+                },
+            ));
+            out.write_all(b"250 queued\r\n")?;
+        } else if upper.starts_with("QUIT") {
+            out.write_all(b"221 bye\r\n")?;
+            break;
+        } else {
+            out.write_all(b"250 ok\r\n")?;
+        }
+    }
+    Ok(())
+}
+
+/// The address inside `<...>` (parameters after it ignored).
+fn angle(s: &str) -> String {
+    let s = s.trim();
+    s.strip_prefix('<')
+        .and_then(|r| r.split_once('>'))
+        .map_or(s.to_owned(), |(a, _)| a.to_owned())
+}
+
+/// A private Postfix instance.
+struct Postfix {
+    dir: PathBuf,
+    smtpd: u16,
+}
+
+impl Postfix {
+    fn start(dir: &Path, sink: u16, maps: &str) -> Postfix {
+        let smtpd = common::free_port();
+        let cfg = dir.join("cfg");
+        std::fs::create_dir_all(&cfg).unwrap();
+        let d = dir.display();
+        std::fs::write(
+            cfg.join("main.cf"),
+            format!(
+                "compatibility_level = 3.6
+queue_directory = {d}/queue
+data_directory = {d}/data
+myhostname = fwd.example
+mydomain = fwd.example
+myorigin = fwd.example
+mydestination = fwd.example
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost = [127.0.0.1]:{sink}
+smtp_dns_support_level = disabled
+smtp_tls_security_level = none
+smtputf8_enable = no
+biff = no
+alias_maps =
+alias_database =
+local_recipient_maps = proxy:unix:passwd.byname
+virtual_alias_maps = texthash:{d}/cfg/virtual
+maillog_file = {d}/maillog
+maillog_file_prefixes = {d}
+{maps}
+"
+            ),
+        )
+        .unwrap();
+        let mut master = format!("127.0.0.1:{smtpd} inet n - n - - smtpd\n");
+        for (service, kind, private, unpriv, wakeup, limit, command) in [
+            ("pickup", "unix", "n", "-", "60", "1", "pickup"),
+            ("cleanup", "unix", "n", "-", "-", "0", "cleanup"),
+            ("qmgr", "unix", "n", "-", "300", "1", "qmgr"),
+            ("rewrite", "unix", "-", "-", "-", "-", "trivial-rewrite"),
+            ("bounce", "unix", "-", "-", "-", "0", "bounce"),
+            ("defer", "unix", "-", "-", "-", "0", "bounce"),
+            ("trace", "unix", "-", "-", "-", "0", "bounce"),
+            ("verify", "unix", "-", "-", "-", "1", "verify"),
+            ("flush", "unix", "n", "-", "1000?", "0", "flush"),
+            ("proxymap", "unix", "-", "-", "-", "-", "proxymap"),
+            ("smtp", "unix", "-", "-", "-", "-", "smtp"),
+            ("relay", "unix", "-", "-", "-", "-", "smtp"),
+            ("showq", "unix", "n", "-", "-", "-", "showq"),
+            ("error", "unix", "-", "-", "-", "-", "error"),
+            ("retry", "unix", "-", "-", "-", "-", "error"),
+            ("discard", "unix", "-", "-", "-", "-", "discard"),
+            ("local", "unix", "-", "n", "-", "-", "local"),
+            ("anvil", "unix", "-", "-", "-", "1", "anvil"),
+            ("scache", "unix", "-", "-", "-", "1", "scache"),
+            ("postlog", "unix-dgram", "n", "-", "-", "1", "postlogd"),
+        ] {
+            master.push_str(&format!(
+                "{service} {kind} {private} {unpriv} n {wakeup} {limit} {command}\n"
+            ));
+        }
+        std::fs::write(cfg.join("master.cf"), master).unwrap();
+        std::fs::write(cfg.join("virtual"), "list@fwd.example dest@dest.example\n").unwrap();
+        std::fs::create_dir_all(dir.join("queue")).unwrap();
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        if let Ok(Some(user)) = nix::unistd::User::from_name("postfix") {
+            std::os::unix::fs::chown(
+                dir.join("data"),
+                Some(user.uid.as_raw()),
+                Some(user.gid.as_raw()),
+            )
+            .unwrap();
+        }
+        let p = Postfix {
+            dir: dir.to_owned(),
+            smtpd,
+        };
+        let check = p.postfix("check");
+        assert!(
+            check.status.success(),
+            "postfix check: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let out = p.postfix("start");
+        assert!(
+            out.status.success(),
+            "postfix start: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            p.log()
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", smtpd)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "Postfix smtpd did not listen; log:\n{}",
+                p.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        p
+    }
+
+    fn postfix(&self, command: &str) -> std::process::Output {
+        Command::new("postfix")
+            .arg("-c")
+            .arg(self.dir.join("cfg"))
+            .arg(command)
+            .output()
+            .unwrap()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("maillog")).unwrap_or_default()
+    }
+
+    /// Sends one message over SMTP; returns the reply code of each RCPT.
+    fn send(&self, from: &str, to: &[&str], token: &str) -> Vec<u16> {
+        let conn = TcpStream::connect(("127.0.0.1", self.smtpd)).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut out = conn.try_clone().unwrap();
+        let mut replies = BufReader::new(conn);
+        let mut reply = || {
+            let mut code = 0;
+            loop {
+                let mut l = String::new();
+                replies.read_line(&mut l).unwrap();
+                code = l.get(..3).and_then(|c| c.parse().ok()).unwrap_or(code);
+                if l.as_bytes().get(3) != Some(&b'-') {
+                    return code;
+                }
+            }
+        };
+        assert_eq!(reply(), 220);
+        out.write_all(b"EHLO client.test\r\n").unwrap();
+        assert_eq!(reply(), 250);
+        out.write_all(format!("MAIL FROM:<{from}>\r\n").as_bytes())
+            .unwrap();
+        assert_eq!(reply(), 250, "MAIL FROM:<{from}>; log:\n{}", self.log());
+        let codes: Vec<u16> = to
+            .iter()
+            .map(|r| {
+                out.write_all(format!("RCPT TO:<{r}>\r\n").as_bytes())
+                    .unwrap();
+                reply()
+            })
+            .collect();
+        if codes.contains(&250) {
+            out.write_all(b"DATA\r\n").unwrap();
+            assert_eq!(reply(), 354);
+            out.write_all(format!("Subject: {token}\r\n\r\n{token}\r\n.\r\n").as_bytes())
+                .unwrap();
+            assert_eq!(reply(), 250, "DATA; log:\n{}", self.log());
+        }
+        out.write_all(b"QUIT\r\n").unwrap();
+        codes
+    }
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let _ = self.postfix("abort");
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running srsd, stopped on drop.
+struct Srsd(Child);
+
+impl Drop for Srsd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn srs(keys: &Path, now: u64, args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_srs"))
+        .arg("--now")
+        .arg(now.to_string())
+        .arg("-k")
+        .arg(keys)
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
+/// Runs the whole scenario with Postfix asking srsd through `maps`.
+fn scenario(name: &str, listen: &[String], maps: impl Fn(&Path) -> String) {
+    if common::peer("postfix", "postfix").is_none() {
+        return;
+    }
+    if !nix::unistd::geteuid().is_root() {
+        let msg = "the Postfix test needs root to run a private Postfix master";
+        assert!(
+            std::env::var("SRS_REQUIRE_PEERS").as_deref() != Ok("1"),
+            "SRS_REQUIRE_PEERS=1 and {msg}"
+        );
+        eprintln!("skipping: {msg}");
+        return;
+    }
+    let dir = PathBuf::from(format!(
+        "/tmp/mail-srs-postfix-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // Postfix's unprivileged daemons must reach the socket.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let keys = dir.join("keys");
+    std::fs::write(&keys, "postfix-test-secret\n").unwrap();
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let mut args = vec![
+        "--now".to_owned(),
+        NOW.to_string(),
+        "-d".into(),
+        "fwd.example".into(),
+        "-k".into(),
+        keys.display().to_string(),
+    ];
+    for l in listen {
+        args.push("--listen".into());
+        args.push(l.replace("DIR", &dir.display().to_string()));
+    }
+    let srsd = Srsd(
+        Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(&args)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dir.join("srs").exists() && listen.iter().any(|l| l.contains("unix:")) {
+        assert!(Instant::now() < deadline, "srsd did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let sink = Sink::start();
+    let postfix = Postfix::start(&dir, sink.port, &maps(&dir));
+
+    // Forwarded mail leaves with an SRS0 sender.
+    assert_eq!(
+        postfix.send("alice@origin.example", &["list@fwd.example"], "t-forward"),
+        [250]
+    );
+    let e = sink.wait_for("t-forward", &postfix);
+    let srs0 = srs(
+        &keys,
+        NOW,
+        &["forward", "-a", "fwd.example", "alice@origin.example"],
+    );
+    assert!(srs0.starts_with("SRS0="), "{srs0}");
+    assert_eq!(
+        (e.from.as_str(), e.to.as_slice()),
+        (srs0.as_str(), &["dest@dest.example".to_owned()][..])
+    );
+
+    // An SRS0 sender from elsewhere leaves as SRS1.
+    assert_eq!(
+        postfix.send(
+            "SRS0=xyzw=JM=orig.example=bob@relay.example",
+            &["list@fwd.example"],
+            "t-srs1"
+        ),
+        [250]
+    );
+    let e = sink.wait_for("t-srs1", &postfix);
+    assert!(
+        e.from.starts_with("SRS1=")
+            && e.from
+                .ends_with("=relay.example==xyzw=JM=orig.example=bob@fwd.example"),
+        "{e:?}"
+    );
+
+    // A bounce to our SRS address reaches the original sender, still with the null sender.
+    assert_eq!(postfix.send("", &[&srs0], "t-bounce"), [250]);
+    let e = sink.wait_for("t-bounce", &postfix);
+    assert_eq!(
+        (e.from.as_str(), e.to.as_slice()),
+        ("", &["alice@origin.example".to_owned()][..])
+    );
+
+    // Forged, expired and future addresses are not reversed: the local
+    // domain has no such user, so Postfix refuses them at RCPT.
+    let forged = format!("{}AAAA{}", &srs0[..5], &srs0[9..]);
+    let expired = srs(
+        &keys,
+        NOW - 22 * DAY,
+        &["forward", "-a", "fwd.example", "alice@origin.example"],
+    );
+    let future = srs(
+        &keys,
+        NOW + 2 * DAY,
+        &["forward", "-a", "fwd.example", "alice@origin.example"],
+    );
+    for bad in [&forged, &expired, &future] {
+        let codes = postfix.send("", &[bad], "t-refused");
+        assert!(
+            codes[0] >= 500,
+            "{bad} was accepted ({codes:?}); log:\n{}",
+            postfix.log()
+        );
+    }
+
+    // A sender in our own domain and the null sender stay as they are.
+    assert_eq!(
+        postfix.send("bob@fwd.example", &["list@fwd.example"], "t-local"),
+        [250]
+    );
+    assert_eq!(sink.wait_for("t-local", &postfix).from, "bob@fwd.example");
+    assert_eq!(postfix.send("", &["list@fwd.example"], "t-null"), [250]);
+    assert_eq!(sink.wait_for("t-null", &postfix).from, "");
+    drop(postfix);
+    drop(srsd);
+}
+
+#[test]
+fn postfix_through_socketmap() {
+    scenario("socketmap", &["socketmap=unix:DIR/srs".to_owned()], |dir| {
+        let d = dir.display();
+        format!(
+            "sender_canonical_maps = socketmap:unix:{d}/srs:forward
+sender_canonical_classes = envelope_sender
+recipient_canonical_maps = socketmap:unix:{d}/srs:reverse
+recipient_canonical_classes = envelope_recipient, header_recipient"
+        )
+    });
+}
+
+#[test]
+fn postfix_through_tcp_table() {
+    let (f, r) = (common::free_port(), common::free_port());
+    scenario(
+        "tcp",
+        &[
+            format!("tcp-forward=inet:127.0.0.1:{f}"),
+            format!("tcp-reverse=inet:127.0.0.1:{r}"),
+        ],
+        move |_| {
+            format!(
+                "sender_canonical_maps = tcp:127.0.0.1:{f}
+sender_canonical_classes = envelope_sender
+recipient_canonical_maps = tcp:127.0.0.1:{r}
+recipient_canonical_classes = envelope_recipient, header_recipient"
+            )
+        },
+    );
+}
