@@ -340,7 +340,7 @@ impl Srs {
             address::SplitError::EmptyHost => ForwardError::EmptyHost,
             address::SplitError::BadLocalPart => ForwardError::BadLocalPart,
         })?;
-        if parts.host.contains('=') {
+        if parts.host.bytes().any(|b| b == b'=') {
             return Err(ForwardError::EqualsInHost);
         }
         if !self.options.always_rewrite && self.is_ours(parts.host, Some(alias)) {
@@ -465,10 +465,12 @@ impl Srs {
     fn step<'a>(&self, tagged: Tagged<'a>, today: Day) -> Result<Step<'a>, ReverseError> {
         match tagged {
             Tagged::Srs0(rest) => {
-                let mut f = rest.splitn(4, '=');
-                let (Some(hash), Some(stamp), Some(host), Some(local)) =
-                    (f.next(), f.next(), f.next(), f.next())
-                else {
+                let fields = split_eq(rest).and_then(|(hash, tail)| {
+                    let (stamp, tail) = split_eq(tail)?;
+                    let (host, local) = split_eq(tail)?;
+                    Some((hash, stamp, host, local))
+                });
+                let Some((hash, stamp, host, local)) = fields else {
                     return Err(ReverseError::Malformed(
                         "SRS0 needs hash, timestamp, host and local part",
                     ));
@@ -549,10 +551,17 @@ impl Srs {
     }
 }
 
+/// Splits at the first `=`, searching bytes (`=` is ASCII, so the split is
+/// on a character boundary).
+fn split_eq(s: &str) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == b'=')?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
 /// Splits at the first two `=`: `hash=hop1=rest`.
 fn split3(s: &str) -> Option<(&str, &str, &str)> {
-    let (hash, tail) = s.split_once('=')?;
-    let (hop1, rest) = tail.split_once('=')?;
+    let (hash, tail) = split_eq(s)?;
+    let (hop1, rest) = split_eq(tail)?;
     Some((hash, hop1, rest))
 }
 

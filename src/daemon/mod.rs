@@ -5,10 +5,12 @@
 //! fraction of a microsecond, so one core answers far more than any MTA asks,
 //! and ten thousand idle connections cost a few kilobytes each.
 
+mod idle;
 pub mod listen;
 mod ratelimit;
 
 use std::io;
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -19,6 +21,7 @@ use tokio::task::JoinSet;
 use crate::clock::Clock;
 use crate::protocol::{Lookup, line, socketmap, tcp_table};
 use crate::srs::Srs;
+use idle::Reaper;
 pub use listen::{Address, Bound, ListenSpec, Protocol};
 use ratelimit::RateLimit;
 
@@ -100,6 +103,7 @@ struct Context {
     clock: Arc<dyn Clock>,
     limits: Limits,
     refusals: RateLimit,
+    reaper: Reaper,
 }
 
 /// Serves `listeners` until `shutdown` turns true; then stops accepting, lets
@@ -116,6 +120,7 @@ pub async fn run(
     let ctx = Arc::new(Context {
         shared,
         clock,
+        reaper: Reaper::start(limits.idle_timeout),
         limits,
         refusals: RateLimit::new(10, Duration::from_secs(60)),
     });
@@ -137,12 +142,24 @@ pub async fn run(
             }
         }
     }
+    let closer = {
+        let (ctx, mut shutdown) = (ctx.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            while !*shutdown.borrow_and_update() {
+                if shutdown.changed().await.is_err() {
+                    break;
+                }
+            }
+            ctx.reaper.close_all();
+        })
+    };
     let mut result = Ok(());
     while let Some(r) = loops.join_next().await {
         if let Ok(Err(e)) = r {
             result = Err(e);
         }
     }
+    closer.abort();
     for path in paths {
         let _ = std::fs::remove_file(path);
     }
@@ -151,7 +168,7 @@ pub async fn run(
 
 /// A listening socket of either kind.
 trait Accept: Send + 'static {
-    type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    type Stream: AsyncRead + AsyncWrite + AsRawFd + Unpin + Send + 'static;
     fn accept_stream(&self) -> impl Future<Output = io::Result<Self::Stream>> + Send;
 }
 
@@ -200,9 +217,9 @@ async fn accept_loop<L: Accept>(
         };
         match stream {
             Ok(stream) => {
-                let (ctx, shutdown) = (ctx.clone(), shutdown.clone());
+                let ctx = ctx.clone();
                 connections.spawn(async move {
-                    connection(stream, protocol, &ctx, shutdown).await;
+                    connection(stream, protocol, &ctx).await;
                     drop(permit);
                 });
             }
@@ -228,26 +245,23 @@ fn is_transient(e: &io::Error) -> bool {
 }
 
 /// Serves one connection until the client leaves, goes idle, breaks the
-/// protocol, or the daemon shuts down between requests.
-async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
+/// protocol, or the daemon shuts down between requests. Idle and shutdown
+/// arrive as end of file, from the reaper.
+async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     mut stream: S,
     protocol: Protocol,
     ctx: &Context,
-    mut shutdown: watch::Receiver<bool>,
 ) {
-    let idle = ctx.limits.idle_timeout;
+    let guard = ctx.reaper.register(stream.as_raw_fd());
     let mut input = Vec::with_capacity(512);
     let mut out = Vec::with_capacity(512);
     let mut chunk = [0u8; 4096];
     loop {
-        let n = tokio::select! {
-            biased;
-            _ = shutdown.changed() => break,
-            r = tokio::time::timeout(idle, stream.read(&mut chunk)) => match r {
-                Ok(Ok(n)) if n > 0 => n,
-                _ => break,
-            },
+        let n = match stream.read(&mut chunk).await {
+            Ok(n) if n > 0 => n,
+            _ => break,
         };
+        guard.touch();
         input.extend_from_slice(&chunk[..n]);
         let state = ctx.shared.load();
         let lookup = Lookup {
@@ -267,14 +281,19 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
         }
         input.drain(..progress.consumed);
         if !out.is_empty() {
-            match tokio::time::timeout(idle, stream.write_all(&out)).await {
-                Ok(Ok(())) => out.clear(),
-                _ => break,
+            // A client that stops reading is shut down by the reaper.
+            if stream.write_all(&out).await.is_err() {
+                break;
             }
+            out.clear();
+            guard.touch();
         }
         if progress.close {
             break;
         }
     }
-    let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
+    let _ = stream.shutdown().await;
+    // Unregister before the descriptor is closed and can be reused.
+    drop(guard);
+    drop(stream);
 }

@@ -16,7 +16,7 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<
     let mut p = Progress::default();
     loop {
         let rest = &input[p.consumed..];
-        let Some(eol) = rest.iter().position(|&b| b == b'\n') else {
+        let Some(eol) = memchr::memchr(b'\n', rest) else {
             if rest.len() > MAX_LINE {
                 out.extend_from_slice(b"ERROR: request too long\n");
                 p.consumed = input.len();
@@ -69,7 +69,7 @@ fn answer(lookup: &Lookup<'_>, line: &str) -> (Result<String, String>, Refusal) 
         };
         match lookup.reverse(address, Form::External) {
             (Answer::Found(a), r) => (Ok(a), r),
-            (Answer::NotFound(reason), r) => (Err(reason), r),
+            (Answer::NotFound(reason), r) => (Err(reason.to_string()), r),
         }
     } else {
         (

@@ -13,7 +13,7 @@ pub mod tcp_table;
 
 use std::time::SystemTime;
 
-use crate::srs::{Form, Forwarded, ReverseError, Srs, Unchanged};
+use crate::srs::{Form, ForwardError, Forwarded, ReverseError, Srs, Unchanged};
 
 /// Which map a request asks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,8 +29,36 @@ pub enum Direction {
 pub enum Answer {
     /// The rewritten address.
     Found(String),
-    /// Nothing to rewrite, with the reason (never a failure in map protocols).
-    NotFound(String),
+    /// Nothing to rewrite (never a failure in map protocols). The reason is
+    /// formatted only by the protocols that send it.
+    NotFound(Why),
+}
+
+/// Why a lookup found nothing to rewrite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// Postfix's partial keys (`user`, `@domain`) are never rewritten.
+    PartialKey,
+    /// The sender is at a local domain.
+    LocalDomain,
+    /// The sender is an SRS address we signed.
+    AlreadyRewritten,
+    /// Forward refused the sender.
+    Forward(ForwardError),
+    /// Reverse refused the address.
+    Reverse(ReverseError),
+}
+
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Why::PartialKey => f.write_str("partial key"),
+            Why::LocalDomain => f.write_str("local domain"),
+            Why::AlreadyRewritten => f.write_str("already rewritten"),
+            Why::Forward(e) => e.fmt(f),
+            Why::Reverse(e) => e.fmt(f),
+        }
+    }
 }
 
 /// What a lookup found out about the address, for the daemon's log.
@@ -57,8 +85,8 @@ impl Lookup<'_> {
     /// Forward or reverse `key` as a map lookup: anything that does not apply
     /// is `NotFound`, and partial keys (`user`, `@domain`) are never rewritten.
     pub fn map(&self, direction: Direction, key: &str) -> (Answer, Refusal) {
-        if key.starts_with('@') || !key.contains('@') {
-            return (Answer::NotFound("partial key".into()), Refusal::Ordinary);
+        if key.starts_with('@') || !key.bytes().any(|b| b == b'@') {
+            return (Answer::NotFound(Why::PartialKey), Refusal::Ordinary);
         }
         match direction {
             Direction::Forward => (
@@ -73,13 +101,11 @@ impl Lookup<'_> {
     pub fn forward(&self, sender: &str, alias: &str, form: Form) -> Answer {
         match self.srs.forward_in(form, sender, alias, self.now) {
             Ok(Forwarded::Rewritten(a)) => Answer::Found(a),
-            Ok(Forwarded::Unchanged(Unchanged::LocalDomain)) => {
-                Answer::NotFound("local domain".into())
-            }
+            Ok(Forwarded::Unchanged(Unchanged::LocalDomain)) => Answer::NotFound(Why::LocalDomain),
             Ok(Forwarded::Unchanged(Unchanged::AlreadyOurs)) => {
-                Answer::NotFound("already rewritten".into())
+                Answer::NotFound(Why::AlreadyRewritten)
             }
-            Err(e) => Answer::NotFound(e.to_string()),
+            Err(e) => Answer::NotFound(Why::Forward(e)),
         }
     }
 
@@ -95,7 +121,7 @@ impl Lookup<'_> {
                     | ReverseError::Future => Refusal::Suspicious(e),
                     _ => Refusal::Ordinary,
                 };
-                (Answer::NotFound(e.to_string()), refusal)
+                (Answer::NotFound(Why::Reverse(e)), refusal)
             }
         }
     }

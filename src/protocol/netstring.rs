@@ -21,7 +21,7 @@ pub enum NetstringError {
 /// any payload is waited for.
 pub fn decode(input: &[u8], max: usize) -> Result<Option<(&[u8], usize)>, NetstringError> {
     let digits = input.iter().take_while(|b| b.is_ascii_digit()).count();
-    let max_digits = max.to_string().len();
+    let max_digits = max.checked_ilog10().map_or(1, |d| d as usize + 1);
     if digits > max_digits {
         return Err(NetstringError::TooLong(max));
     }
@@ -48,10 +48,33 @@ pub fn decode(input: &[u8], max: usize) -> Result<Option<(&[u8], usize)>, Netstr
 
 /// Appends `payload` to `out` as a netstring.
 pub fn encode(out: &mut Vec<u8>, payload: &[u8]) {
-    out.extend_from_slice(payload.len().to_string().as_bytes());
+    encode_parts(out, &[payload]);
+}
+
+/// Appends the concatenation of `parts` to `out` as one netstring, without
+/// building it first.
+pub fn encode_parts(out: &mut Vec<u8>, parts: &[&[u8]]) {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    push_decimal(out, len);
     out.push(b':');
-    out.extend_from_slice(payload);
+    for p in parts {
+        out.extend_from_slice(p);
+    }
     out.push(b',');
+}
+
+fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 #[cfg(test)]

@@ -17,8 +17,7 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, max: usize, out: &mut Vec<u8>) -
             Ok(None) => return p,
             Ok(Some((payload, used))) => {
                 p.consumed += used;
-                let (reply, refusal) = answer(lookup, payload);
-                netstring::encode(out, reply.as_bytes());
+                let refusal = answer(lookup, payload, out);
                 p.note(refusal);
             }
             Err(e) => {
@@ -32,43 +31,44 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, max: usize, out: &mut Vec<u8>) -
 }
 
 fn fatal(out: &mut Vec<u8>, e: NetstringError) {
-    netstring::encode(out, format!("PERM {e}").as_bytes());
+    netstring::encode_parts(out, &[b"PERM ", e.to_string().as_bytes()]);
 }
 
-/// The reply payload for one request payload.
-pub fn answer(lookup: &Lookup<'_>, payload: &[u8]) -> (String, Refusal) {
+/// Appends the reply netstring for one request payload to `out`.
+pub fn answer(lookup: &Lookup<'_>, payload: &[u8], out: &mut Vec<u8>) -> Refusal {
     let Some(space) = payload.iter().position(|&b| b == b' ') else {
-        return (
-            "PERM request is not '<map> <key>'".into(),
-            Refusal::Ordinary,
-        );
+        netstring::encode(out, b"PERM request is not '<map> <key>'");
+        return Refusal::Ordinary;
     };
     let direction = match &payload[..space] {
         b"forward" => Direction::Forward,
         b"reverse" => Direction::Reverse,
         _ => {
-            return (
-                "PERM unknown map name; the maps are forward and reverse".into(),
-                Refusal::Ordinary,
+            netstring::encode(
+                out,
+                b"PERM unknown map name; the maps are forward and reverse",
             );
+            return Refusal::Ordinary;
         }
     };
     let Ok(key) = std::str::from_utf8(&payload[space + 1..]) else {
-        return ("NOTFOUND ".into(), Refusal::Ordinary);
+        netstring::encode(out, NOTFOUND);
+        return Refusal::Ordinary;
     };
-    let (plain, focused) = match unfocus(key) {
-        Some(plain) => (plain, true),
-        None => (key.to_owned(), false),
-    };
-    let (answer, refusal) = lookup.map(direction, &plain);
-    let reply = match answer {
-        Answer::Found(a) if focused => format!("OK {}", focus(&a)),
-        Answer::Found(a) => format!("OK {a}"),
+    let focused = unfocus(key);
+    let (answer, refusal) = lookup.map(direction, focused.as_deref().unwrap_or(key));
+    match answer {
+        Answer::Found(a) if focused.is_some() => {
+            netstring::encode_parts(out, &[b"OK ", focus(&a).as_bytes()])
+        }
+        Answer::Found(a) => netstring::encode_parts(out, &[b"OK ", a.as_bytes()]),
         // Postfix and sendmail want exactly "NOTFOUND "; the reason is for logs.
-        Answer::NotFound(_) => "NOTFOUND ".into(),
-    };
-    (reply, refusal)
+        Answer::NotFound(_) => netstring::encode(out, NOTFOUND),
+    }
+    refusal
 }
+
+const NOTFOUND: &[u8] = b"NOTFOUND ";
 
 /// sendmail's focused form `user<@host.>` as `user@host`.
 fn unfocus(key: &str) -> Option<String> {

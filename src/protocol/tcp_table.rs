@@ -17,7 +17,7 @@ pub fn serve(
     let mut p = Progress::default();
     loop {
         let rest = &input[p.consumed..];
-        let Some(eol) = rest.iter().position(|&b| b == b'\n') else {
+        let Some(eol) = memchr::memchr(b'\n', rest) else {
             if rest.len() > MAX_LINE {
                 out.extend_from_slice(b"500 request too long\n");
                 p.consumed = input.len();
@@ -33,20 +33,31 @@ pub fn serve(
             p.requests += 1;
             continue;
         };
-        let key = decode(key).and_then(|k| String::from_utf8(k).ok());
+        // Most keys hold no escape: use them in place.
+        let key: Option<std::borrow::Cow<'_, str>> = if memchr::memchr(b'%', key).is_some() {
+            decode(key)
+                .and_then(|k| String::from_utf8(k).ok())
+                .map(Into::into)
+        } else {
+            std::str::from_utf8(key).ok().map(Into::into)
+        };
         let Some(key) = key else {
             out.extend_from_slice(b"500 key is not valid %-encoded UTF-8\n");
             p.requests += 1;
             continue;
         };
         let (answer, refusal) = lookup.map(direction, &key);
-        let (code, text) = match &answer {
-            Answer::Found(a) => (&b"200 "[..], a.as_bytes()),
-            Answer::NotFound(r) => (&b"500 "[..], r.as_bytes()),
-        };
         let start = out.len();
-        out.extend_from_slice(code);
-        encode(out, text);
+        match &answer {
+            Answer::Found(a) => {
+                out.extend_from_slice(b"200 ");
+                encode(out, a.as_bytes());
+            }
+            Answer::NotFound(why) => {
+                out.extend_from_slice(b"500 ");
+                encode(out, why.to_string().as_bytes());
+            }
+        }
         out.push(b'\n');
         if out.len() - start > MAX_LINE {
             out.truncate(start);
@@ -76,13 +87,22 @@ pub fn decode(s: &[u8]) -> Option<Vec<u8>> {
 
 /// Appends `s` with `%`, white space and non-printable bytes as `%XX`.
 pub fn encode(out: &mut Vec<u8>, s: &[u8]) {
-    for &b in s {
-        if b == b'%' || !b.is_ascii_graphic() {
-            out.extend_from_slice(format!("%{b:02X}").as_bytes());
-        } else {
-            out.push(b);
-        }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let needs_escape = |b: &u8| *b == b'%' || !b.is_ascii_graphic();
+    // Branch-free, so the compiler vectorises the common case: nothing to escape.
+    if !s.iter().fold(false, |any, b| any | needs_escape(b)) {
+        out.extend_from_slice(s);
+        return;
     }
+    let mut rest = s;
+    // Copy runs of plain bytes whole; addresses rarely need an escape.
+    while let Some(i) = rest.iter().position(needs_escape) {
+        out.extend_from_slice(&rest[..i]);
+        let b = rest[i];
+        out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        rest = &rest[i + 1..];
+    }
+    out.extend_from_slice(rest);
 }
 
 #[cfg(test)]
