@@ -14,6 +14,7 @@ pub mod batch;
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod config;
 pub mod daemon;
 pub mod exit;
 pub mod log;

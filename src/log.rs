@@ -1,8 +1,24 @@
 //! A small `log` backend for the programs: one line per record on stderr,
 //! `PROGRAM: LEVEL: message`, or with sd-daemon `<N>` priority prefixes when
-//! stderr goes to the systemd journal.
+//! stderr goes to the systemd journal; or to syslog's mail facility.
+
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
+
+/// syslog's mail facility (LOG_MAIL = 2), shifted.
+const LOG_MAIL: u8 = 2 << 3;
+
+fn severity(level: Level) -> u8 {
+    match level {
+        Level::Error => 3,
+        Level::Warn => 4,
+        Level::Info => 6,
+        Level::Debug | Level::Trace => 7,
+    }
+}
 
 struct StderrLog {
     program: &'static str,
@@ -16,13 +32,7 @@ impl Log for StderrLog {
 
     fn log(&self, record: &Record<'_>) {
         let line = if self.journal {
-            let priority = match record.level() {
-                Level::Error => 3,
-                Level::Warn => 4,
-                Level::Info => 6,
-                Level::Debug | Level::Trace => 7,
-            };
-            format!("<{priority}>{}\n", record.args())
+            format!("<{}>{}\n", severity(record.level()), record.args())
         } else {
             let level = match record.level() {
                 Level::Error => "error",
@@ -45,4 +55,71 @@ pub fn init(program: &'static str, level: LevelFilter) {
     if log::set_boxed_logger(Box::new(StderrLog { program, journal })).is_ok() {
         log::set_max_level(level);
     }
+}
+
+struct SyslogLog {
+    program: &'static str,
+    pid: u32,
+    path: PathBuf,
+    socket: Mutex<Option<UnixDatagram>>,
+}
+
+impl SyslogLog {
+    fn connect(path: &Path) -> Option<UnixDatagram> {
+        let s = UnixDatagram::unbound().ok()?;
+        s.connect(path).ok()?;
+        Some(s)
+    }
+}
+
+impl Log for SyslogLog {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        let line = format!(
+            "<{}>{}[{}]: {}",
+            LOG_MAIL | severity(record.level()),
+            self.program,
+            self.pid,
+            record.args()
+        );
+        let Ok(mut socket) = self.socket.lock() else {
+            return;
+        };
+        // syslogd may have restarted: reconnect once.
+        for _ in 0..2 {
+            if let Some(s) = socket.as_ref()
+                && s.send(line.as_bytes()).is_ok()
+            {
+                return;
+            }
+            *socket = Self::connect(&self.path);
+        }
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr().lock(),
+            format!("{}: {}\n", self.program, record.args()).as_bytes(),
+        );
+    }
+
+    fn flush(&self) {}
+}
+
+/// Sends log records at `level` and above to syslog's mail facility through
+/// the socket at `path` (normally /dev/log), connected now so a later chroot
+/// does not cut it off.
+pub fn init_syslog(program: &'static str, level: LevelFilter, path: &Path) -> std::io::Result<()> {
+    let s = UnixDatagram::unbound()?;
+    s.connect(path)?;
+    let logger = SyslogLog {
+        program,
+        pid: std::process::id(),
+        path: path.to_owned(),
+        socket: Mutex::new(Some(s)),
+    };
+    if log::set_boxed_logger(Box::new(logger)).is_ok() {
+        log::set_max_level(level);
+    }
+    Ok(())
 }

@@ -48,7 +48,10 @@ impl Daemon {
         let dir = TempDir::new().unwrap();
         let unix = |name: &str| {
             let path = dir.path().join(name);
-            Bound::Unix(std::os::unix::net::UnixListener::bind(&path).unwrap(), path)
+            Bound::Unix(
+                std::os::unix::net::UnixListener::bind(&path).unwrap(),
+                Some(path),
+            )
         };
         let tcp = || std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let (tf, tr) = (tcp(), tcp());

@@ -437,3 +437,339 @@ fn perl_srsc_talks_to_the_line_listener() {
         assert_eq!(stdout(&o), reply, "Perl srsc sent {request:?}");
     }
 }
+
+#[test]
+fn configuration_file_with_command_line_overrides() {
+    let s = Setup::new();
+    let conf = s.dir.path().join("srsd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "# srsd.conf\ndomain = wrong.example\nsecret-file = {}\nlisten = socketmap=unix:{}\nmax-age = 30\nalways-rewrite = no\n",
+            s.keys().display(),
+            s.socketmap
+        ),
+    )
+    .unwrap();
+    // --domain on the command line overrides the file's domain.
+    let d = Srsd::spawn(&["-c", conf.to_str().unwrap(), "-d", "fwd.example"]);
+    assert_eq!(
+        stdout(&srsc(&[
+            "-s",
+            &s.socketmap,
+            "forward",
+            "alice@origin.example"
+        ])),
+        format!("{ALICE}\n")
+    );
+
+    // A reload re-reads the file: a new first key signs.
+    let keys2 = s.dir.path().join("keys2");
+    write_keys(&keys2, "another\n");
+    std::fs::write(
+        &conf,
+        std::fs::read_to_string(&conf).unwrap().replace(
+            &s.keys().display().to_string(),
+            &keys2.display().to_string(),
+        ),
+    )
+    .unwrap();
+    d.signal(Signal::SIGHUP);
+    d.wait_for_log("reloaded");
+    assert_ne!(
+        stdout(&srsc(&[
+            "-s",
+            &s.socketmap,
+            "forward",
+            "alice@origin.example"
+        ])),
+        format!("{ALICE}\n")
+    );
+
+    // A broken file on reload keeps everything as it was.
+    std::fs::write(&conf, "domain = fwd.example\nmax-age = many\n").unwrap();
+    d.signal(Signal::SIGHUP);
+    d.wait_for_log("line 2: max-age: invalid value 'many'");
+
+    let run = |text: &str| {
+        std::fs::write(&conf, text).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .arg("--config")
+            .arg(&conf)
+            .output()
+            .unwrap()
+    };
+    for (text, message) in [
+        ("domain = x\nbogus = 1\n", "line 2: unknown key \"bogus\""),
+        ("domain x\n", "line 1: expected 'key = value'"),
+        (
+            "domain = x\nalways-rewrite = perhaps\n",
+            "line 2: always-rewrite: expected yes or no",
+        ),
+        (
+            "domain = x\nlisten = smtp=unix:/x\n",
+            "line 2: listen: invalid value 'smtp=unix:/x'",
+        ),
+    ] {
+        let o = run(text);
+        assert_eq!(o.status.code(), Some(78), "{text}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("{}, {message}", conf.display())),
+            "{err}"
+        );
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args(["-c", "/nonexistent/srsd.conf"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(78));
+}
+
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// The real user and group IDs of a process.
+fn ids(pid: u32) -> (String, String) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .unwrap()
+            .to_owned()
+    };
+    (field("Uid:"), field("Gid:"))
+}
+
+#[test]
+fn privileges_socket_ownership_and_pid_file() {
+    if !is_root() {
+        eprintln!("skipping: giving up privileges needs root");
+        return;
+    }
+    let s = Setup::new();
+    std::fs::set_permissions(s.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+    let nogroup = nix::unistd::Group::from_gid(nobody.gid).unwrap().unwrap();
+    let pid_file = s.dir.path().join("srsd.pid");
+    let d = Srsd::spawn(&[
+        "-d",
+        "fwd.example",
+        "-k",
+        s.keys().to_str().unwrap(),
+        "--listen",
+        &format!("socketmap=unix:{}", s.socketmap),
+        "--user",
+        "nobody",
+        "--socket-group",
+        &nogroup.name,
+        "--socket-mode",
+        "0660",
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+    ]);
+    let pid = d.child.id();
+    assert_eq!(ids(pid), (nobody.uid.to_string(), nobody.gid.to_string()));
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap(),
+        format!("{pid}\n")
+    );
+    let meta = std::fs::metadata(&s.socketmap).unwrap();
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::gid(&meta),
+        nobody.gid.as_raw()
+    );
+    assert_eq!(meta.permissions().mode() & 0o777, 0o660);
+    assert_eq!(
+        stdout(&srsc(&["-s", &s.socketmap, "reverse", ALICE])),
+        "alice@origin.example\n"
+    );
+    // After the drop the keys file (0600 root) cannot be re-read: the reload
+    // fails and the daemon keeps serving with the keys it has.
+    d.signal(Signal::SIGHUP);
+    d.wait_for_log("reload failed");
+    assert_eq!(
+        stdout(&srsc(&["-s", &s.socketmap, "reverse", ALICE])),
+        "alice@origin.example\n"
+    );
+
+    let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args([
+            "-d",
+            "x",
+            "-k",
+            s.keys().to_str().unwrap(),
+            "--listen",
+            &format!("line=unix:{}", s.line),
+            "--user",
+            "no-such-user-here",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no user named \"no-such-user-here\""));
+}
+
+#[test]
+fn chroot_after_binding() {
+    if !is_root() {
+        eprintln!("skipping: chroot needs root");
+        return;
+    }
+    let s = Setup::new();
+    let jail = s.dir.path().join("jail");
+    std::fs::create_dir(&jail).unwrap();
+    let d = Srsd::spawn(&[
+        "-d",
+        "fwd.example",
+        "-k",
+        s.keys().to_str().unwrap(),
+        "--listen",
+        &format!("socketmap=unix:{}", s.socketmap),
+        "--chroot",
+        jail.to_str().unwrap(),
+        "--user",
+        "nobody",
+    ]);
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{}/root", d.child.id())).unwrap(),
+        jail
+    );
+    assert_eq!(
+        stdout(&srsc(&["-s", &s.socketmap, "reverse", ALICE])),
+        "alice@origin.example\n"
+    );
+}
+
+#[test]
+fn syslog_mail_facility() {
+    let s = Setup::new();
+    let log_path = s.dir.path().join("dev-log");
+    let syslog = std::os::unix::net::UnixDatagram::bind(&log_path).unwrap();
+    syslog
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args([
+            "-d",
+            "fwd.example",
+            "-k",
+            s.keys().to_str().unwrap(),
+            "--listen",
+            &format!("socketmap=unix:{}", s.socketmap),
+        ])
+        .args([
+            "--log",
+            "syslog",
+            "--syslog-socket",
+            log_path.to_str().unwrap(),
+        ])
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = syslog.recv(&mut buf).unwrap();
+    let line = String::from_utf8_lossy(&buf[..n]).into_owned();
+    let _ = child.kill();
+    let _ = child.wait();
+    // <22> is mail.info.
+    assert!(
+        line.starts_with(&format!("<22>srsd[{}]: serving fwd.example on", child.id())),
+        "{line}"
+    );
+}
+
+#[test]
+fn systemd_notification_sequence() {
+    let s = Setup::new();
+    let notify_path = s.dir.path().join("notify");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args([
+            "-d",
+            "fwd.example",
+            "-k",
+            s.keys().to_str().unwrap(),
+            "--listen",
+            &format!("socketmap=unix:{}", s.socketmap),
+        ])
+        .env("NOTIFY_SOCKET", &notify_path)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let next = || {
+        let mut buf = [0u8; 256];
+        let n = notify.recv(&mut buf).expect("a notification");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert!(next().starts_with("READY=1"));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGHUP).unwrap();
+    assert!(next().starts_with("RELOADING=1\nMONOTONIC_USEC="));
+    assert_eq!(next(), "READY=1");
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    assert_eq!(next(), "STOPPING=1");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn socket_activation_by_name() {
+    let Some(python) = common::peer("python3", "python3") else {
+        return;
+    };
+    let s = Setup::new();
+    // Bind as systemd would, then exec srsd with the socket as fd 3.
+    let launcher = r#"
+import os, socket, sys
+path, srsd = sys.argv[1], sys.argv[2:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path); s.listen(16)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()), LISTEN_FDNAMES="socketmap")
+os.execv(srsd[0], srsd)
+"#;
+    let child = Command::new(python)
+        .args([
+            "-c",
+            launcher,
+            &s.socketmap,
+            env!("CARGO_BIN_EXE_srsd"),
+            "--now",
+            NOW,
+            "-d",
+            "fwd.example",
+            "-k",
+            s.keys().to_str().unwrap(),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut d = Srsd {
+        child,
+        log: log.clone(),
+    };
+    let stderr = d.child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            log.lock().unwrap().push(line);
+        }
+    });
+    d.wait_for_log("serving fwd.example on socketmap (from systemd)");
+    assert_eq!(
+        stdout(&srsc(&["-s", &s.socketmap, "reverse", ALICE])),
+        "alice@origin.example\n"
+    );
+    d.signal(Signal::SIGTERM);
+    d.child.wait().unwrap();
+    assert!(
+        Path::new(&s.socketmap).exists(),
+        "a socket systemd made is systemd's to remove"
+    );
+}

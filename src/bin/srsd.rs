@@ -1,21 +1,28 @@
 //! `srsd`: the SRS daemon for Postfix, sendmail and Exim.
+//!
+//! Start-up order: settings and keys (fail fast, exit 78), logging (syslog is
+//! connected before any chroot), listeners from systemd or bound here, socket
+//! ownership and pid file, privileges given up, and only then the runtime and
+//! its threads.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use clap::Parser;
-use mail_srs::cli::srsd::Cli;
+use mail_srs::cli::srsd::{Cli, LoadError, LogTo};
 use mail_srs::clock::{Clock, FixedClock, SystemClock};
-use mail_srs::daemon::{self, Listener, Shared};
+use mail_srs::daemon::notify::Notifier;
+use mail_srs::daemon::{self, Bound, Listener, Shared, activation, privdrop};
 use mail_srs::exit::Exit;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let cli = match Cli::load(&args) {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(LoadError::Usage(e)) => {
             let _ = e.print();
             return if e.use_stderr() {
                 Exit::Usage
@@ -24,12 +31,30 @@ fn main() -> ExitCode {
             }
             .into();
         }
+        Err(e @ LoadError::File(_)) => {
+            eprintln!("srsd: {e}");
+            return Exit::Config.into();
+        }
     };
-    mail_srs::log::init("srsd", cli.log_level.into());
-    run(cli).into()
+    match cli.log {
+        LogTo::Stderr => mail_srs::log::init("srsd", cli.log_level.into()),
+        LogTo::Syslog => {
+            if let Err(e) =
+                mail_srs::log::init_syslog("srsd", cli.log_level.into(), &cli.syslog_socket)
+            {
+                eprintln!(
+                    "srsd: cannot connect to syslog at {}: {e}",
+                    cli.syslog_socket.display()
+                );
+                return Exit::Unavailable.into();
+            }
+        }
+    }
+    run(cli, args).into()
 }
 
-fn run(cli: Cli) -> Exit {
+fn run(cli: Cli, args: Vec<OsString>) -> Exit {
+    let notifier = Arc::new(Notifier::from_env());
     let state = match cli.state() {
         Ok((state, warnings)) => {
             warnings.iter().for_each(|w| log::warn!("{w}"));
@@ -41,18 +66,23 @@ fn run(cli: Cli) -> Exit {
         }
     };
     raise_open_files_limit();
-    let mut listeners = Vec::new();
-    for spec in cli.listeners() {
-        match daemon::listen::bind(&spec.address, Some(cli.socket_mode.unwrap_or(0o666))) {
-            Ok(bound) => listeners.push(Listener {
-                protocol: spec.protocol,
-                bound,
-            }),
-            Err(e) => {
-                log::error!("cannot listen on {spec}: {e}");
-                return Exit::Unavailable;
-            }
-        }
+    let (listeners, names) = match listeners(&cli) {
+        Ok(l) => l,
+        Err(exit) => return exit,
+    };
+    if let Some(path) = &cli.pid_file
+        && let Err(e) = std::fs::write(path, format!("{}\n", std::process::id()))
+    {
+        log::error!("cannot write pid file {}: {e}", path.display());
+        return Exit::CantCreate;
+    }
+    if let Err(e) = privdrop::drop_privileges(
+        cli.user.as_deref(),
+        cli.group.as_deref(),
+        cli.chroot.as_deref(),
+    ) {
+        log::error!("{e}");
+        return Exit::Config;
     }
     let clock: Arc<dyn Clock> = match cli.now {
         Some(s) => Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(s))),
@@ -70,15 +100,25 @@ fn run(cli: Cli) -> Exit {
     };
     let shared = Shared::new(state);
     let limits = cli.limits();
-    let names: Vec<String> = cli.listeners().iter().map(ToString::to_string).collect();
+    let pid_file = cli.pid_file.clone();
     let result = runtime.block_on(async {
         let (stop, stopped) = watch::channel(false);
-        let signals = tokio::spawn(handle_signals(cli, shared.clone(), stop));
+        let signals = tokio::spawn(handle_signals(
+            cli,
+            args,
+            shared.clone(),
+            stop,
+            notifier.clone(),
+        ));
         log::info!("serving {} on {}", shared.load().domain, names.join(", "));
+        notifier.send("READY=1\nSTATUS=serving");
         let result = daemon::run(listeners, shared, clock, limits, stopped).await;
         signals.abort();
         result
     });
+    if let Some(path) = pid_file {
+        let _ = std::fs::remove_file(path);
+    }
     match result {
         Ok(()) => {
             log::info!("stopped");
@@ -91,9 +131,62 @@ fn run(cli: Cli) -> Exit {
     }
 }
 
-/// SIGHUP reloads the keys and local domains (a broken file keeps the old
-/// state); SIGTERM and SIGINT stop the daemon.
-async fn handle_signals(cli: Cli, shared: Shared, stop: watch::Sender<bool>) {
+/// The listeners systemd passed, or those of `--listen` bound now, with
+/// their names for the log.
+fn listeners(cli: &Cli) -> Result<(Vec<Listener>, Vec<String>), Exit> {
+    match activation::listeners() {
+        Ok(Some(ls)) => {
+            let names = ls
+                .iter()
+                .map(|l| format!("{} (from systemd)", l.protocol.name()))
+                .collect();
+            return Ok((ls, names));
+        }
+        Ok(None) => {}
+        Err(e) => {
+            log::error!("{e}");
+            return Err(Exit::Config);
+        }
+    }
+    let mut listeners = Vec::new();
+    let mut names = Vec::new();
+    for spec in cli.listeners() {
+        let bound =
+            match daemon::listen::bind(&spec.address, Some(cli.socket_mode.unwrap_or(0o666))) {
+                Ok(b) => b,
+                Err(e) => {
+                    log::error!("cannot listen on {spec}: {e}");
+                    return Err(Exit::Unavailable);
+                }
+            };
+        if let Bound::Unix(_, Some(path)) = &bound
+            && let Err(e) = privdrop::chown_path(
+                path,
+                cli.socket_owner.as_deref(),
+                cli.socket_group.as_deref(),
+            )
+        {
+            log::error!("{e}");
+            return Err(Exit::Config);
+        }
+        names.push(spec.to_string());
+        listeners.push(Listener {
+            protocol: spec.protocol,
+            bound,
+        });
+    }
+    Ok((listeners, names))
+}
+
+/// SIGHUP reloads the configuration file, keys and local domains (anything
+/// broken keeps the old state); SIGTERM and SIGINT stop the daemon.
+async fn handle_signals(
+    cli: Cli,
+    args: Vec<OsString>,
+    shared: Shared,
+    stop: watch::Sender<bool>,
+    notifier: Arc<Notifier>,
+) {
     let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::hangup()),
         signal(SignalKind::terminate()),
@@ -105,20 +198,40 @@ async fn handle_signals(cli: Cli, shared: Shared, stop: watch::Sender<bool>) {
     };
     loop {
         tokio::select! {
-            _ = hup.recv() => match cli.state() {
-                Ok((state, warnings)) => {
-                    warnings.iter().for_each(|w| log::warn!("{w}"));
-                    shared.replace(state);
-                    log::info!("reloaded");
-                }
-                Err(e) => log::error!("reload failed, keeping the previous keys: {e}"),
-            },
+            _ = hup.recv() => {
+                notifier.reloading();
+                reload(&cli, &args, &shared);
+                notifier.send("READY=1");
+            }
             _ = term.recv() => break,
             _ = int.recv() => break,
         }
     }
     log::info!("stopping");
+    notifier.send("STOPPING=1");
     let _ = stop.send(true);
+}
+
+/// Re-reads everything; swaps the state only when all of it is good.
+fn reload(running: &Cli, args: &[OsString], shared: &Shared) {
+    let fresh = match Cli::load(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            log::error!("reload failed, keeping the previous settings: {e}");
+            return;
+        }
+    };
+    match fresh.state() {
+        Ok((state, warnings)) => {
+            warnings.iter().for_each(|w| log::warn!("{w}"));
+            for setting in fresh.restart_only_changes(running) {
+                log::warn!("{setting} changed; restart srsd to apply it");
+            }
+            shared.replace(state);
+            log::info!("reloaded");
+        }
+        Err(e) => log::error!("reload failed, keeping the previous keys: {e}"),
+    }
 }
 
 /// Lets the daemon hold as many connections as the hard limit allows.

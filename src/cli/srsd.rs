@@ -22,6 +22,10 @@ pub const DEFAULT_LISTEN: &str = "socketmap=unix:/var/spool/postfix/srs";
 #[derive(Parser, Debug, PartialEq, Eq)]
 #[command(name = "srsd", version, help_expected = true, max_term_width = 100)]
 pub struct Cli {
+    /// Read settings from FILE (key = value, keys named like the long options); options override it
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// The SRS domain: forward rewrites senders into addresses at it
     #[arg(short, long, value_name = "DOMAIN")]
     pub domain: String,
@@ -54,6 +58,38 @@ pub struct Cli {
     #[arg(long)]
     pub line_keep_alive: bool,
 
+    /// Run as this user once the sockets are bound (and its group, unless --group)
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Run with this group once the sockets are bound
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+
+    /// Change root to DIR once the sockets are bound; reloads then read files inside it
+    #[arg(long, value_name = "DIR")]
+    pub chroot: Option<PathBuf>,
+
+    /// Write the process ID to FILE
+    #[arg(long, value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+
+    /// Owner of the Unix sockets srsd creates
+    #[arg(long, value_name = "USER")]
+    pub socket_owner: Option<String>,
+
+    /// Group of the Unix sockets srsd creates (with --socket-mode 0660, only that group may connect)
+    #[arg(long, value_name = "GROUP")]
+    pub socket_group: Option<String>,
+
+    /// Where log messages go: stderr (the journal under systemd) or syslog's mail facility
+    #[arg(long, value_name = "WHERE", value_enum, default_value_t = LogTo::Stderr)]
+    pub log: LogTo,
+
+    /// The syslog socket
+    #[arg(long, value_name = "PATH", default_value = "/dev/log", hide = true)]
+    pub syslog_socket: PathBuf,
+
     /// Least severe messages logged
     #[arg(long, value_name = "LEVEL", value_enum, default_value_t = LogLevel::Info)]
     pub log_level: LogLevel,
@@ -61,6 +97,15 @@ pub struct Cli {
     /// Use this Unix time (seconds) instead of the clock, to reproduce a result
     #[arg(long, value_name = "SECONDS")]
     pub now: Option<u64>,
+}
+
+/// `--log` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogTo {
+    /// Standard error, with journal priorities under systemd
+    Stderr,
+    /// syslog, mail facility
+    Syslog,
 }
 
 /// `--log-level` values.
@@ -94,7 +139,34 @@ fn parse_mode(s: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("{s:?} is not an octal mode such as 0660"))
 }
 
+/// Why the settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The command line is wrong (or asks for help or the version).
+    #[error(transparent)]
+    Usage(#[from] clap::Error),
+    /// The configuration file is wrong.
+    #[error(transparent)]
+    File(#[from] crate::config::ConfigError),
+}
+
 impl Cli {
+    /// The settings from `args` (with the program name) and the configuration
+    /// file it names; run again on reload.
+    pub fn load(args: &[std::ffi::OsString]) -> Result<Cli, LoadError> {
+        use clap::CommandFactory;
+        let (program, rest) = args
+            .split_first()
+            .map_or((None, &[][..]), |(p, r)| (Some(p.clone()), r));
+        let config = config_path(rest);
+        let mut all: Vec<std::ffi::OsString> = program.into_iter().collect();
+        if let Some(path) = config {
+            all.extend(crate::config::to_args(&Cli::command(), &path, rest)?);
+        }
+        all.extend(rest.iter().cloned());
+        Ok(Cli::try_parse_from(all)?)
+    }
+
     /// The listeners, or the default one.
     pub fn listeners(&self) -> Vec<ListenSpec> {
         if self.listen.is_empty() {
@@ -119,6 +191,39 @@ impl Cli {
             line_keep_alive: self.line_keep_alive,
             ..d
         }
+    }
+
+    /// Settings that differ from `running` and take effect only at start.
+    pub fn restart_only_changes(&self, running: &Cli) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        if self.listeners() != running.listeners() {
+            changed.push("listen");
+        }
+        if self.socket_mode != running.socket_mode {
+            changed.push("socket-mode");
+        }
+        if self.limits() != running.limits() {
+            changed.push("max-connections, idle-timeout or line-keep-alive");
+        }
+        if self.log_level != running.log_level || self.log != running.log {
+            changed.push("log or log-level");
+        }
+        if (&self.user, &self.group, &self.chroot, &self.pid_file)
+            != (
+                &running.user,
+                &running.group,
+                &running.chroot,
+                &running.pid_file,
+            )
+        {
+            changed.push("user, group, chroot or pid-file");
+        }
+        if (&self.socket_owner, &self.socket_group)
+            != (&running.socket_owner, &running.socket_group)
+        {
+            changed.push("socket-owner or socket-group");
+        }
+        changed
     }
 
     /// Reads the keys and local-domains files and builds the daemon's state;
@@ -148,4 +253,29 @@ impl Cli {
             warnings,
         ))
     }
+}
+
+/// The value of `--config`/`-c` in `args`, found before full parsing so the
+/// file can supply required settings.
+fn config_path(args: &[std::ffi::OsString]) -> Option<PathBuf> {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let a = a.to_string_lossy();
+        if a == "--" {
+            break;
+        }
+        if let Some(v) = a.strip_prefix("--config=") {
+            return Some(v.into());
+        }
+        if let Some(v) = a
+            .strip_prefix("-c")
+            .filter(|v| !v.is_empty() && !a.starts_with("--"))
+        {
+            return Some(v.into());
+        }
+        if a == "--config" || a == "-c" {
+            return it.next().map(PathBuf::from);
+        }
+    }
+    None
 }

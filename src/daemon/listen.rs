@@ -114,8 +114,8 @@ impl FromStr for ListenSpec {
 /// A bound socket, before the runtime takes it.
 #[derive(Debug)]
 pub enum Bound {
-    /// A Unix listener and the path to remove at exit.
-    Unix(std::os::unix::net::UnixListener, PathBuf),
+    /// A Unix listener and the path to remove at exit (none when systemd made it).
+    Unix(std::os::unix::net::UnixListener, Option<PathBuf>),
     /// A TCP listener.
     Tcp(std::net::TcpListener),
 }
@@ -131,7 +131,7 @@ pub fn bind(address: &Address, mode: Option<u32>) -> io::Result<Bound> {
             if let Some(mode) = mode {
                 std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
             }
-            Ok(Bound::Unix(listener, path.clone()))
+            Ok(Bound::Unix(listener, Some(path.clone())))
         }
     }
 }

@@ -5,8 +5,11 @@
 //! fraction of a microsecond, so one core answers far more than any MTA asks,
 //! and ten thousand idle connections cost a few kilobytes each.
 
+pub mod activation;
 mod idle;
 pub mod listen;
+pub mod notify;
+pub mod privdrop;
 mod ratelimit;
 
 use std::io;
@@ -132,7 +135,7 @@ pub async fn run(
             Bound::Unix(std_listener, path) => {
                 std_listener.set_nonblocking(true)?;
                 let listener = tokio::net::UnixListener::from_std(std_listener)?;
-                paths.push(path);
+                paths.extend(path);
                 loops.spawn(accept_loop(listener, l.protocol, ctx, permits, shutdown));
             }
             Bound::Tcp(std_listener) => {
