@@ -702,10 +702,15 @@ fn systemd_notification_sequence() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let got = std::cell::RefCell::new(Vec::new());
     let next = || {
         let mut buf = [0u8; 256];
-        let n = notify.recv(&mut buf).expect("a notification");
-        String::from_utf8_lossy(&buf[..n]).into_owned()
+        let n = notify
+            .recv(&mut buf)
+            .unwrap_or_else(|e| panic!("no notification after {:?}: {e}", got.borrow()));
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        got.borrow_mut().push(text.clone());
+        text
     };
     assert!(next().starts_with("READY=1"));
     kill(Pid::from_raw(child.id() as i32), Signal::SIGHUP).unwrap();

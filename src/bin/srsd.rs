@@ -103,7 +103,17 @@ fn run(cli: Cli, args: Vec<OsString>) -> Exit {
     let pid_file = cli.pid_file.clone();
     let result = runtime.block_on(async {
         let (stop, stopped) = watch::channel(false);
+        // Install the handlers before announcing readiness: until then a
+        // SIGHUP would take its default action and end the daemon.
+        let (Ok(hup), Ok(term), Ok(int)) = (
+            signal(SignalKind::hangup()),
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return Err(std::io::Error::other("cannot install signal handlers"));
+        };
         let signals = tokio::spawn(handle_signals(
+            [hup, term, int],
             cli,
             args,
             shared.clone(),
@@ -181,21 +191,13 @@ fn listeners(cli: &Cli) -> Result<(Vec<Listener>, Vec<String>), Exit> {
 /// SIGHUP reloads the configuration file, keys and local domains (anything
 /// broken keeps the old state); SIGTERM and SIGINT stop the daemon.
 async fn handle_signals(
+    [mut hup, mut term, mut int]: [tokio::signal::unix::Signal; 3],
     cli: Cli,
     args: Vec<OsString>,
     shared: Shared,
     stop: watch::Sender<bool>,
     notifier: Arc<Notifier>,
 ) {
-    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::hangup()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        log::error!("cannot install signal handlers");
-        let _ = stop.send(true);
-        return;
-    };
     loop {
         tokio::select! {
             _ = hup.recv() => {
