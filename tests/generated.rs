@@ -59,6 +59,13 @@ fn options(cmd: &clap::Command) -> String {
 
 fn synopsis(cmd: &clap::Command) -> String {
     let mut out = String::new();
+    if !cmd.has_subcommands() || !cmd.is_subcommand_required_set() {
+        let s = roff(cmd.clone().disable_help_subcommand(true), |m, b| {
+            m.render_synopsis_section(b)
+        });
+        out.push_str(s.replace(".SH SYNOPSIS\n", "").trim_end());
+        out.push_str("\n.br\n");
+    }
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
         let name = format!("{} {}", cmd.get_name(), sub.get_name());
         let s = roff(sub.clone().bin_name(name.clone()), |m, b| {
@@ -90,7 +97,46 @@ fn fill(template: &str, parts: &[(&str, String)]) -> String {
 }
 
 fn pages() -> Vec<(&'static str, clap::Command)> {
-    vec![("srs.1", mail_srs::cli::srs::Cli::command())]
+    vec![
+        ("srs.1", mail_srs::cli::srs::Cli::command()),
+        ("srsd.8", mail_srs::cli::srsd::Cli::command()),
+        ("srsc.1", mail_srs::cli::srsc::Cli::command()),
+    ]
+}
+
+/// srsd.conf(5)'s key list: every long option of srsd but those that only
+/// make sense on the command line.
+fn config_keys() -> String {
+    let cmd = mail_srs::cli::srsd::Cli::command();
+    let mut out = String::new();
+    for arg in cmd.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        if arg.is_hide_set() || matches!(long, "config" | "help" | "version" | "now") {
+            continue;
+        }
+        let value = match arg.get_action() {
+            clap::ArgAction::SetTrue => "yes | no".to_owned(),
+            _ => arg
+                .get_value_names()
+                .and_then(|v| v.first())
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        };
+        let repeat = matches!(arg.get_action(), clap::ArgAction::Append);
+        let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+        out.push_str(&format!(
+            ".TP\n\\fB{}\\fR = \\fI{}\\fR{}\n{}\n",
+            roff_escape(long),
+            roff_escape(&value),
+            if repeat { " (repeatable)" } else { "" },
+            roff_escape(&help)
+        ));
+    }
+    out
+}
+
+fn roff_escape(s: &str) -> String {
+    s.replace('\\', "\\e").replace('-', "\\-")
 }
 
 #[test]
@@ -109,6 +155,15 @@ fn man_pages_match_the_clap_definitions() {
         );
         check(&root().join("man").join(page), &text, &mut drift);
     }
+    let template = std::fs::read_to_string(root().join("man/src/srsd.conf.5.in")).unwrap();
+    let text = fill(
+        &template,
+        &[
+            ("VERSION", env!("CARGO_PKG_VERSION").to_owned()),
+            ("KEYS", config_keys()),
+        ],
+    );
+    check(&root().join("man/srsd.conf.5"), &text, &mut drift);
     assert!(
         drift.is_empty(),
         "generated files drifted, run SNAPSHOTS=overwrite cargo test --test generated: {drift:?}"

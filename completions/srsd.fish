@@ -1,0 +1,37 @@
+complete -c srsd -s c -l config -d 'Read settings from FILE (key = value, keys named like the long options); options override it' -r -F
+complete -c srsd -s d -l domain -d 'The SRS domain: forward rewrites senders into addresses at it' -r
+complete -c srsd -s l -l listen -d 'A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]' -r
+complete -c srsd -s k -l secret-file -d 'Keys file: one secret per line, the first signs, all verify' -r -F
+complete -c srsd -l secret -d 'A secret on the command line (repeatable; visible in ps, prefer --secret-file)' -r
+complete -c srsd -l separator -d 'Initial separator after SRS0/SRS1 in new addresses' -r -f -a "=\t''
++\t''
+-\t''"
+complete -c srsd -l hash-length -d 'Characters of hash in new addresses (1 to 27) [default: 4]' -r
+complete -c srsd -l hash-min -d 'Fewest hash characters accepted on reverse [default: the hash length]' -r
+complete -c srsd -l max-age -d 'Days an address stays valid (0 to 1023) [default: 21]' -r
+complete -c srsd -l local-domain -d 'A domain whose senders are never rewritten; .example.com means its subdomains (repeatable)' -r
+complete -c srsd -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
+url\t'base64url (- and _), for receivers that refuse / in addresses'"
+complete -c srsd -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain; re-read on SIGHUP' -r -F
+complete -c srsd -l socket-mode -d 'Permissions of Unix sockets, in octal [default: 0666]' -r
+complete -c srsd -l max-connections -d 'Connections served at once; more wait in the listen queue [default: 10240]' -r
+complete -c srsd -l idle-timeout -d 'Seconds a connection may stay idle before it is closed [default: 300]' -r
+complete -c srsd -l user -d 'Run as this user once the sockets are bound (and its group, unless --group)' -r
+complete -c srsd -l group -d 'Run with this group once the sockets are bound' -r
+complete -c srsd -l chroot -d 'Change root to DIR once the sockets are bound; reloads then read files inside it' -r -F
+complete -c srsd -l pid-file -d 'Write the process ID to FILE' -r -F
+complete -c srsd -l socket-owner -d 'Owner of the Unix sockets srsd creates' -r
+complete -c srsd -l socket-group -d 'Group of the Unix sockets srsd creates (with --socket-mode 0660, only that group may connect)' -r
+complete -c srsd -l log -d 'Where log messages go: stderr (the journal under systemd) or syslog\'s mail facility' -r -f -a "stderr\t'Standard error, with journal priorities under systemd'
+syslog\t'syslog, mail facility'"
+complete -c srsd -l syslog-socket -d 'The syslog socket' -r -F
+complete -c srsd -l log-level -d 'Least severe messages logged' -r -f -a "error\t'Only failures to serve'
+warning\t'Also refused reverses and reload failures'
+info\t'Also start, reload and stop'
+debug\t'Also every connection'"
+complete -c srsd -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
+complete -c srsd -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
+complete -c srsd -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'
+complete -c srsd -l line-keep-alive -d 'Keep line-protocol connections open after each reply (Perl srsd and Exim close them)'
+complete -c srsd -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c srsd -s V -l version -d 'Print version'

@@ -1,0 +1,71 @@
+//! The shipped systemd units verify, and the example configuration starts srsd.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+#[test]
+fn systemd_units_verify() {
+    let Some(analyze) = common::peer("systemd-analyze", "systemd") else {
+        return;
+    };
+    let dir = tempfile::TempDir::new().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for unit in ["srsd.service", "srsd.socket"] {
+        let text = std::fs::read_to_string(root.join("systemd").join(unit)).unwrap();
+        // Point ExecStart at the binary just built; the units install it in /usr/sbin.
+        std::fs::write(
+            dir.path().join(unit),
+            text.replace("/usr/sbin/srsd", env!("CARGO_BIN_EXE_srsd")),
+        )
+        .unwrap();
+    }
+    let out = Command::new(analyze)
+        .args(["verify", "--man=no", "./srsd.service", "./srsd.socket"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "systemd-analyze verify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn example_configuration_starts_srsd() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let keys = dir.path().join("keys");
+    std::fs::write(&keys, "example-secret\n").unwrap();
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let sock = dir.path().join("socketmap");
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/srsd.conf");
+    // The example's paths are a real system's; override them for the test.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args(["--config", example, "--secret-file"])
+        .arg(&keys)
+        .arg("--listen")
+        .arg(format!("socketmap=unix:{}", sock.display()))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !sock.exists() {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("srsd exited {status} with the example configuration: {err}");
+        }
+        assert!(std::time::Instant::now() < deadline, "srsd did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_srsc"))
+        .arg("-s")
+        .arg(&sock)
+        .args(["forward", "a@origin.example"])
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(String::from_utf8_lossy(&o.stdout).ends_with("=origin.example=a@forwarder.example\n"));
+}
