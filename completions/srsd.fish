@@ -33,5 +33,6 @@ complete -c srsd -l now -d 'Use this Unix time (seconds) instead of the clock, t
 complete -c srsd -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
 complete -c srsd -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'
 complete -c srsd -l line-keep-alive -d 'Keep line-protocol connections open after each reply (Perl srsd and Exim close them)'
+complete -c srsd -l background -d 'Detach and run in the background once ready (the default is the foreground, as systemd wants); use with --log syslog'
 complete -c srsd -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c srsd -s V -l version -d 'Print version'

@@ -346,6 +346,40 @@ fn idle_connections_are_closed() {
 }
 
 #[test]
+fn a_client_that_never_reads_blocks_nobody_and_is_closed() {
+    let d = Daemon::start(Limits {
+        idle_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    });
+    let mut stuck = d.unix("socketmap");
+    stuck
+        .set_write_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // Requests until the socket buffers are full and srsd's reply write blocks.
+    let request = netstring(&format!("reverse {ALICE}"));
+    let mut sent = 0;
+    while sent < 200_000 && stuck.write_all(&request).is_ok() {
+        sent += 1;
+    }
+    // Others are still served meanwhile.
+    let mut other = d.unix("socketmap");
+    other
+        .write_all(&netstring("forward alice@origin.example"))
+        .unwrap();
+    assert_eq!(read_netstrings(&mut other, 1), [format!("OK {ALICE}")]);
+    // The stuck client is shut down: reading drains what was answered, then ends.
+    stuck
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut sink = Vec::new();
+    let end = stuck.read_to_end(&mut sink);
+    assert!(
+        end.is_ok() || matches!(&end, Err(e) if e.kind() == ErrorKind::ConnectionReset),
+        "{end:?}"
+    );
+}
+
+#[test]
 fn connection_limit_queues_the_extra_client() {
     let d = Daemon::start(Limits {
         max_connections: 2,

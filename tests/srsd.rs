@@ -778,3 +778,65 @@ os.execv(srsd[0], srsd)
         "a socket systemd made is systemd's to remove"
     );
 }
+
+#[test]
+fn background_returns_once_ready() {
+    let s = Setup::new();
+    let pid_file = s.dir.path().join("srsd.pid");
+    let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args([
+            "--background",
+            "--now",
+            NOW,
+            "-d",
+            "fwd.example",
+            "-k",
+            s.keys().to_str().unwrap(),
+        ])
+        .args([
+            "--listen",
+            &format!("socketmap=unix:{}", s.socketmap),
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    // Ready means serving: no waiting needed.
+    assert_eq!(
+        stdout(&srsc(&["-s", &s.socketmap, "reverse", ALICE])),
+        "alice@origin.example\n"
+    );
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let sid = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = sid.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    assert_eq!(
+        fields[3],
+        pid.to_string(),
+        "the daemon leads its own session"
+    );
+    kill(Pid::from_raw(pid), Signal::SIGTERM).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while Path::new(&s.socketmap).exists() {
+        assert!(std::time::Instant::now() < deadline, "srsd did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A start-up failure is the command's failure.
+    let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args([
+            "--background",
+            "-d",
+            "fwd.example",
+            "--listen",
+            &format!("socketmap=unix:{}", s.socketmap),
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(78));
+}

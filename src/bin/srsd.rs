@@ -13,7 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use mail_srs::cli::srsd::{Cli, LoadError, LogTo};
 use mail_srs::clock::{Clock, FixedClock, SystemClock};
 use mail_srs::daemon::notify::Notifier;
-use mail_srs::daemon::{self, Bound, Listener, Shared, activation, privdrop};
+use mail_srs::daemon::{self, Bound, Listener, Shared, activation, background, privdrop};
 use mail_srs::exit::Exit;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
@@ -36,6 +36,12 @@ fn main() -> ExitCode {
             return Exit::Config.into();
         }
     };
+    if cli.background {
+        return start_in_background(&cli, &args).into();
+    }
+    if std::env::var_os(background::CHILD_ENV).is_some() {
+        background::detach();
+    }
     match cli.log {
         LogTo::Stderr => mail_srs::log::init("srsd", cli.log_level.into()),
         LogTo::Syslog => {
@@ -51,6 +57,31 @@ fn main() -> ExitCode {
         }
     }
     run(cli, args).into()
+}
+
+/// Runs srsd detached and returns once it serves (or failed to start).
+fn start_in_background(cli: &Cli, args: &[OsString]) -> Exit {
+    if cli.log == LogTo::Stderr {
+        eprintln!(
+            "srsd: warning: in the background, log messages go to this terminal for as long as it exists; use --log syslog"
+        );
+    }
+    match background::start(args, Duration::from_secs(30)) {
+        Ok(background::Started::Ready(pid)) => {
+            eprintln!("srsd: running in the background as process {pid}");
+            Exit::Ok
+        }
+        Ok(background::Started::Exited(code)) => match code.and_then(|c| u8::try_from(c).ok()) {
+            Some(78) => Exit::Config,
+            Some(64) => Exit::Usage,
+            Some(73) => Exit::CantCreate,
+            _ => Exit::Unavailable,
+        },
+        Err(e) => {
+            eprintln!("srsd: cannot start in the background: {e}");
+            Exit::Unavailable
+        }
+    }
 }
 
 fn run(cli: Cli, args: Vec<OsString>) -> Exit {

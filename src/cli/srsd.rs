@@ -90,6 +90,10 @@ pub struct Cli {
     #[arg(long, value_name = "PATH", default_value = "/dev/log", hide = true)]
     pub syslog_socket: PathBuf,
 
+    /// Detach and run in the background once ready (the default is the foreground, as systemd wants); use with --log syslog
+    #[arg(long)]
+    pub background: bool,
+
     /// Least severe messages logged
     #[arg(long, value_name = "LEVEL", value_enum, default_value_t = LogLevel::Info)]
     pub log_level: LogLevel,

@@ -6,6 +6,7 @@
 //! and ten thousand idle connections cost a few kilobytes each.
 
 pub mod activation;
+pub mod background;
 mod idle;
 pub mod listen;
 pub mod notify;

@@ -1,0 +1,75 @@
+//! `--background` without fork: srsd runs itself again, detached, and waits
+//! until that copy reports `READY=1` on a private notification socket (the
+//! systemd protocol it already speaks), so the command returns only once the
+//! daemon serves, or fails with the copy's own exit status.
+
+use std::ffi::OsString;
+use std::io;
+use std::os::unix::net::UnixDatagram;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Set in the detached copy, so it starts a new session.
+pub const CHILD_ENV: &str = "SRSD_BACKGROUND_CHILD";
+
+/// How the background start ended.
+#[derive(Debug)]
+pub enum Started {
+    /// The daemon is ready, with this process ID.
+    Ready(u32),
+    /// It exited first, with this status (None: killed by a signal).
+    Exited(Option<i32>),
+}
+
+/// Starts `args` (with the program name, without `--background`) detached and
+/// waits up to `wait` for it to be ready.
+pub fn start(args: &[OsString], wait: Duration) -> io::Result<Started> {
+    let dir = tempfile_dir()?;
+    let path = dir.join("notify");
+    let socket = UnixDatagram::bind(&path)?;
+    socket.set_read_timeout(Some(Duration::from_millis(100)))?;
+    let exe = std::env::current_exe()?;
+    let mut child = Command::new(exe)
+        .args(
+            args.iter()
+                .skip(1)
+                .filter(|a| a.as_os_str() != "--background"),
+        )
+        .env("NOTIFY_SOCKET", &path)
+        .env(CHILD_ENV, "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + wait;
+    let mut buf = [0u8; 256];
+    let result = loop {
+        if let Ok(n) = socket.recv(&mut buf)
+            && buf[..n].starts_with(b"READY=1")
+        {
+            break Ok(Started::Ready(child.id()));
+        }
+        if let Some(status) = child.try_wait()? {
+            break Ok(Started::Exited(status.code()));
+        }
+        if Instant::now() > deadline {
+            break Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the daemon did not report ready",
+            ));
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// In the detached copy: leave the terminal's session.
+pub fn detach() {
+    let _ = nix::unistd::setsid();
+}
+
+fn tempfile_dir() -> io::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("srsd-start-{}", std::process::id()));
+    std::fs::create_dir(&dir)?;
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    Ok(dir)
+}
