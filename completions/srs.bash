@@ -47,7 +47,7 @@ _srs() {
 
     case "${cmd}" in
         srs)
-            opts="-k -h -V --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --always-rewrite --hash-alphabet --accept-perl-newline-keys --now --help --version forward reverse keygen help"
+            opts="-k -h -V --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --now --help --version forward reverse keygen help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -85,6 +85,10 @@ _srs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --local-domains-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --hash-alphabet)
                     COMPREPLY=($(compgen -W "standard url" -- "${cur}"))
                     return 0
@@ -101,7 +105,7 @@ _srs() {
             return 0
             ;;
         srs__subcmd__forward)
-            opts="-a -k -h --alias --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --always-rewrite --hash-alphabet --accept-perl-newline-keys --now --help"
+            opts="-a -k -h --alias --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -144,6 +148,10 @@ _srs() {
                     return 0
                     ;;
                 --local-domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --local-domains-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -233,7 +241,7 @@ _srs() {
             return 0
             ;;
         srs__subcmd__keygen)
-            opts="-k -h --rotate --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --always-rewrite --hash-alphabet --accept-perl-newline-keys --now --help"
+            opts="-k -h --rotate --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -275,6 +283,10 @@ _srs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --local-domains-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --hash-alphabet)
                     COMPREPLY=($(compgen -W "standard url" -- "${cur}"))
                     return 0
@@ -291,7 +303,7 @@ _srs() {
             return 0
             ;;
         srs__subcmd__reverse)
-            opts="-a -k -h --alias --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --always-rewrite --hash-alphabet --accept-perl-newline-keys --now --help"
+            opts="-a -k -h --alias --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -334,6 +346,10 @@ _srs() {
                     return 0
                     ;;
                 --local-domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --local-domains-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_srs_global_optspecs
-    string join \n k/secret-file= secret= separator= hash-length= hash-min= max-age= local-domain= always-rewrite hash-alphabet= accept-perl-newline-keys now= h/help V/version
+    string join \n k/secret-file= secret= separator= hash-length= hash-min= max-age= local-domain= local-domains-file= always-rewrite hash-alphabet= accept-perl-newline-keys now= h/help V/version
 end
 
 function __fish_srs_needs_command
@@ -33,6 +33,7 @@ complete -c srs -n "__fish_srs_needs_command" -l hash-length -d 'Characters of h
 complete -c srs -n "__fish_srs_needs_command" -l hash-min -d 'Fewest hash characters accepted on reverse [default: the hash length]' -r
 complete -c srs -n "__fish_srs_needs_command" -l max-age -d 'Days an address stays valid (0 to 1023) [default: 21]' -r
 complete -c srs -n "__fish_srs_needs_command" -l local-domain -d 'A domain whose senders are never rewritten; .example.com means its subdomains (repeatable)' -r
+complete -c srs -n "__fish_srs_needs_command" -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
 complete -c srs -n "__fish_srs_needs_command" -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srs -n "__fish_srs_needs_command" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
@@ -54,6 +55,7 @@ complete -c srs -n "__fish_srs_using_subcommand forward" -l hash-length -d 'Char
 complete -c srs -n "__fish_srs_using_subcommand forward" -l hash-min -d 'Fewest hash characters accepted on reverse [default: the hash length]' -r
 complete -c srs -n "__fish_srs_using_subcommand forward" -l max-age -d 'Days an address stays valid (0 to 1023) [default: 21]' -r
 complete -c srs -n "__fish_srs_using_subcommand forward" -l local-domain -d 'A domain whose senders are never rewritten; .example.com means its subdomains (repeatable)' -r
+complete -c srs -n "__fish_srs_using_subcommand forward" -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
 complete -c srs -n "__fish_srs_using_subcommand forward" -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srs -n "__fish_srs_using_subcommand forward" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
@@ -70,6 +72,7 @@ complete -c srs -n "__fish_srs_using_subcommand reverse" -l hash-length -d 'Char
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l hash-min -d 'Fewest hash characters accepted on reverse [default: the hash length]' -r
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l max-age -d 'Days an address stays valid (0 to 1023) [default: 21]' -r
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l local-domain -d 'A domain whose senders are never rewritten; .example.com means its subdomains (repeatable)' -r
+complete -c srs -n "__fish_srs_using_subcommand reverse" -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
@@ -86,6 +89,7 @@ complete -c srs -n "__fish_srs_using_subcommand keygen" -l hash-length -d 'Chara
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l hash-min -d 'Fewest hash characters accepted on reverse [default: the hash length]' -r
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l max-age -d 'Days an address stays valid (0 to 1023) [default: 21]' -r
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l local-domain -d 'A domain whose senders are never rewritten; .example.com means its subdomains (repeatable)' -r
+complete -c srs -n "__fish_srs_using_subcommand keygen" -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r

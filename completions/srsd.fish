@@ -10,9 +10,9 @@ complete -c srsd -l hash-length -d 'Characters of hash in new addresses (1 to 27
 complete -c srsd -l hash-min -d 'Fewest hash characters accepted on reverse [default: the hash length]' -r
 complete -c srsd -l max-age -d 'Days an address stays valid (0 to 1023) [default: 21]' -r
 complete -c srsd -l local-domain -d 'A domain whose senders are never rewritten; .example.com means its subdomains (repeatable)' -r
+complete -c srsd -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
 complete -c srsd -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
-complete -c srsd -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain; re-read on SIGHUP' -r -F
 complete -c srsd -l socket-mode -d 'Permissions of Unix sockets, in octal [default: 0666]' -r
 complete -c srsd -l max-connections -d 'Connections served at once; more wait in the listen queue [default: 10240]' -r
 complete -c srsd -l idle-timeout -d 'Seconds a connection may stay idle before it is closed [default: 300]' -r

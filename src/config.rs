@@ -99,25 +99,54 @@ pub fn to_args(
     path: &Path,
     cli_args: &[OsString],
 ) -> Result<Vec<OsString>, ConfigError> {
+    to_args_with(cmd, path, cli_args, &Reading::Strict)
+}
+
+/// How keys the command does not know are treated.
+pub enum Reading<'a> {
+    /// They are errors (srsd reading its own file).
+    Strict,
+    /// They are skipped, and keys are renamed first (a helper reading
+    /// srsd's file: `domain` is its `alias`, `listen` means nothing to it).
+    Shared {
+        /// `(file key, option name)` pairs.
+        renames: &'a [(&'a str, &'a str)],
+    },
+}
+
+/// Like [`to_args`], reading the file the way `reading` says.
+pub fn to_args_with(
+    cmd: &Command,
+    path: &Path,
+    cli_args: &[OsString],
+    reading: &Reading<'_>,
+) -> Result<Vec<OsString>, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
         source,
     })?;
     let given = given_on_command_line(cmd, cli_args);
     let mut out = Vec::new();
-    for e in parse(&text, path)? {
+    for mut e in parse(&text, path)? {
+        if let Reading::Shared { renames } = reading
+            && let Some((_, to)) = renames.iter().find(|(from, _)| *from == e.key)
+        {
+            e.key = (*to).to_owned();
+        }
         let err = |message: String| ConfigError::Line {
             path: path.to_owned(),
             line: e.line,
             message,
         };
-        let arg = cmd
-            .get_arguments()
-            .find(|a| {
-                a.get_long() == Some(e.key.as_str())
-                    && !matches!(e.key.as_str(), "config" | "help" | "version")
-            })
-            .ok_or_else(|| err(format!("unknown key {:?}", e.key)))?;
+        let found = cmd.get_arguments().find(|a| {
+            a.get_long() == Some(e.key.as_str())
+                && !matches!(e.key.as_str(), "config" | "help" | "version")
+        });
+        let arg = match (found, reading) {
+            (Some(arg), _) => arg,
+            (None, Reading::Shared { .. }) => continue,
+            (None, Reading::Strict) => return Err(err(format!("unknown key {:?}", e.key))),
+        };
         if given.contains(&e.key) {
             continue;
         }

@@ -17,8 +17,10 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod exit;
+pub mod helper;
 pub mod log;
 pub mod protocol;
+pub mod reinject;
 pub mod secrets;
 pub mod srs;
 

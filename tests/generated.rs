@@ -101,6 +101,14 @@ fn pages() -> Vec<(&'static str, clap::Command)> {
         ("srs.1", mail_srs::cli::srs::Cli::command()),
         ("srsd.8", mail_srs::cli::srsd::Cli::command()),
         ("srsc.1", mail_srs::cli::srsc::Cli::command()),
+        (
+            "srs-forwarder.8",
+            mail_srs::cli::helpers::ForwarderCli::command(),
+        ),
+        (
+            "srs-reverser.8",
+            mail_srs::cli::helpers::ReverserCli::command(),
+        ),
     ]
 }
 

@@ -505,3 +505,109 @@ recipient_canonical_classes = envelope_recipient, header_recipient"
         },
     );
 }
+
+/// The body of a message as the sink got it: after the header, with SMTP's
+/// CRLF line ends and dot-stuffing undone.
+fn body_of(data: &str) -> String {
+    let data = data.replace("\r\n", "\n");
+    let body = data.split_once("\n\n").map_or("", |(_, b)| b);
+    body.lines()
+        .map(|l| l.strip_prefix('.').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+#[test]
+fn pipe_helpers_reinject_through_postfix_sendmail() {
+    if common::peer("postfix", "postfix").is_none() {
+        return;
+    }
+    if !nix::unistd::geteuid().is_root() {
+        let msg = "the Postfix test needs root to run a private Postfix master";
+        assert!(
+            std::env::var("SRS_REQUIRE_PEERS").as_deref() != Ok("1"),
+            "SRS_REQUIRE_PEERS=1 and {msg}"
+        );
+        eprintln!("skipping: {msg}");
+        return;
+    }
+    let dir = PathBuf::from(format!(
+        "/tmp/mail-srs-postfix-helpers-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let keys = dir.join("keys");
+    std::fs::write(&keys, "helper-secret\n").unwrap();
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let sink = Sink::start();
+    let postfix = Postfix::start(&dir, sink.port, "");
+    let cfg = dir.join("cfg");
+    let helper = |program: &str, args: &[&str], sender: &str, message: &str| {
+        let mut child = Command::new(program)
+            .args(["--sendmail", "/usr/sbin/sendmail", "--sendmail-option=-C"])
+            .arg(format!("--sendmail-option={}", cfg.display()))
+            .arg("-k")
+            .arg(&keys)
+            .args(args)
+            .env("SENDER", sender)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(message.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{program}: {}; log:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            postfix.log()
+        );
+    };
+
+    // Forwarded: arrives with the SRS sender, body unchanged (8-bit included).
+    let body = "Grüße aus dem Büro\n.leading dot\nend\n";
+    let message = format!("From: alice@origin.example\nSubject: t-helper-forward\n\n{body}");
+    helper(
+        env!("CARGO_BIN_EXE_srs-forwarder"),
+        &["-a", "fwd.example", "dest@dest.example"],
+        "alice@origin.example",
+        &message,
+    );
+    let e = sink.wait_for("t-helper-forward", &postfix);
+    let srs0 = srs(
+        &keys,
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+        &["forward", "-a", "fwd.example", "alice@origin.example"],
+    );
+    assert_eq!(
+        (e.from.as_str(), e.to.as_slice()),
+        (srs0.as_str(), &["dest@dest.example".to_owned()][..])
+    );
+    assert_eq!(body_of(&e.data), body);
+
+    // A bounce to that address reaches alice, still with the null sender.
+    let bounce = format!("From: MAILER-DAEMON@dest.example\nSubject: t-helper-bounce\n\n{body}");
+    helper(
+        env!("CARGO_BIN_EXE_srs-reverser"),
+        &["--recipient", &srs0],
+        "",
+        &bounce,
+    );
+    let e = sink.wait_for("t-helper-bounce", &postfix);
+    assert_eq!(
+        (e.from.as_str(), e.to.as_slice()),
+        ("", &["alice@origin.example".to_owned()][..])
+    );
+    assert_eq!(body_of(&e.data), body);
+}

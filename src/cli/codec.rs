@@ -41,6 +41,10 @@ pub struct CodecArgs {
     #[arg(long, value_name = "DOMAIN", global = true)]
     pub local_domain: Vec<String>,
 
+    /// File of local domains, one per line (# comments), added to --local-domain
+    #[arg(long, value_name = "FILE", global = true)]
+    pub local_domains_file: Option<PathBuf>,
+
     /// Rewrite senders from the alias and local domains too
     #[arg(long, global = true)]
     pub always_rewrite: bool,
@@ -150,8 +154,23 @@ impl CodecArgs {
         Ok((!all.is_empty()).then_some((Secrets(all), warnings)))
     }
 
-    /// Builds the codec from `secrets` and these options.
+    /// Builds the codec from `secrets` and these options, reading the
+    /// local-domains file if one is named.
     pub fn build(&self, secrets: &Secrets) -> Result<Srs, SetupError> {
-        Ok(Srs::new(&secrets.0, self.options()?)?)
+        let mut options = self.options()?;
+        if let Some(path) = &self.local_domains_file {
+            let text =
+                std::fs::read_to_string(path).map_err(|source| SetupError::LocalDomains {
+                    path: path.clone(),
+                    source,
+                })?;
+            options.local_domains.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_owned),
+            );
+        }
+        Ok(Srs::new(&secrets.0, options)?)
     }
 }

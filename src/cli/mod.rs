@@ -2,6 +2,7 @@
 //! render man pages and completions from them and check they have not drifted.
 
 pub mod codec;
+pub mod helpers;
 pub mod legacy;
 pub mod srs;
 pub mod srsc;

@@ -38,10 +38,6 @@ pub struct Cli {
     #[command(flatten)]
     pub codec: CodecArgs,
 
-    /// File of local domains, one per line (# comments), added to --local-domain; re-read on SIGHUP
-    #[arg(long, value_name = "FILE")]
-    pub local_domains_file: Option<PathBuf>,
-
     /// Permissions of Unix sockets, in octal [default: 0666]
     #[arg(long, value_name = "MODE", value_parser = parse_mode)]
     pub socket_mode: Option<u32>,
@@ -234,21 +230,7 @@ impl Cli {
     /// run again on reload.
     pub fn state(&self) -> Result<(State, Vec<Warning>), SetupError> {
         let (secrets, warnings) = self.codec.secrets()?.ok_or(SetupError::NoSecret)?;
-        let mut codec = self.codec.clone();
-        if let Some(path) = &self.local_domains_file {
-            let text =
-                std::fs::read_to_string(path).map_err(|source| SetupError::LocalDomains {
-                    path: path.clone(),
-                    source,
-                })?;
-            codec.local_domain.extend(
-                text.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                    .map(str::to_owned),
-            );
-        }
-        let srs = codec.build(&secrets)?;
+        let srs = self.codec.build(&secrets)?;
         Ok((
             State {
                 srs,
@@ -261,7 +243,7 @@ impl Cli {
 
 /// The value of `--config`/`-c` in `args`, found before full parsing so the
 /// file can supply required settings.
-fn config_path(args: &[std::ffi::OsString]) -> Option<PathBuf> {
+pub(crate) fn config_path(args: &[std::ffi::OsString]) -> Option<PathBuf> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let a = a.to_string_lossy();

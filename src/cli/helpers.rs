@@ -1,0 +1,144 @@
+//! `srs-forwarder` and `srs-reverser`: the pipe helpers' options.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser};
+
+use super::CodecArgs;
+use crate::reinject::Sendmail;
+
+/// Options both helpers share.
+#[derive(Args, Debug, PartialEq, Eq)]
+pub struct Common {
+    /// Read keys and codec options from srsd's configuration file (its domain is the alias)
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The sendmail program that re-injects the message
+    #[arg(long, value_name = "PATH", default_value = "/usr/sbin/sendmail")]
+    pub sendmail: PathBuf,
+
+    /// An argument for sendmail before -i -f SENDER -- RECIPIENT... (repeatable)
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    pub sendmail_option: Vec<OsString>,
+
+    /// Seconds sendmail may take before it is killed and the message deferred
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub timeout: u64,
+
+    /// The envelope sender [default: $SENDER, then the message's Return-Path: or mbox From line]
+    #[arg(long, value_name = "ADDRESS")]
+    pub sender: Option<String>,
+
+    /// Codec and secrets
+    #[command(flatten)]
+    pub codec: CodecArgs,
+}
+
+impl Common {
+    /// The codec from the keys and options (`our_domain` counts as local),
+    /// with what the postmaster should be warned about.
+    pub fn srs(
+        &self,
+        our_domain: Option<&str>,
+    ) -> Result<(crate::Srs, Vec<super::codec::Warning>), super::codec::SetupError> {
+        let (secrets, warnings) = self
+            .codec
+            .secrets()?
+            .ok_or(super::codec::SetupError::NoSecret)?;
+        let mut codec = self.codec.clone();
+        codec.local_domain.extend(our_domain.map(str::to_owned));
+        Ok((codec.build(&secrets)?, warnings))
+    }
+
+    /// How to call sendmail.
+    pub fn sendmail(&self) -> Sendmail {
+        Sendmail {
+            program: self.sendmail.clone(),
+            options: self.sendmail_option.clone(),
+            timeout: Duration::from_secs(self.timeout.max(1)),
+        }
+    }
+}
+
+/// Forward a message read on standard input to RECIPIENT... through sendmail,
+/// with the envelope sender rewritten by SRS.
+///
+/// For Courier aliases, .forward and .qmail files:
+/// `| /usr/bin/srs-forwarder --config /etc/mail-srs/srsd.conf dest@example.com`.
+/// Exits 75 (try again later) whenever the message could not be handed on.
+#[derive(Parser, Debug, PartialEq, Eq)]
+#[command(
+    name = "srs-forwarder",
+    version,
+    help_expected = true,
+    max_term_width = 100
+)]
+pub struct ForwarderCli {
+    /// The SRS domain [default: the configuration's domain, then $HOST]
+    #[arg(short, long, value_name = "DOMAIN")]
+    pub alias: Option<String>,
+
+    /// Where the message goes
+    #[arg(value_name = "RECIPIENT", required = true)]
+    pub recipients: Vec<String>,
+
+    /// Shared options
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Deliver a bounce addressed to an SRS address to the original sender.
+///
+/// For .courier-srs0-default, .qmail-srs0-default or a .forward of an SRS
+/// mailbox. The SRS recipient comes from --recipient or the MTA's environment;
+/// a forged, expired or malformed address is refused with exit 67.
+#[derive(Parser, Debug, PartialEq, Eq)]
+#[command(
+    name = "srs-reverser",
+    version,
+    help_expected = true,
+    max_term_width = 100
+)]
+pub struct ReverserCli {
+    /// The SRS recipient [default: $ORIGINAL_RECIPIENT, $RECIPIENT, then $LOCAL@$HOST]
+    #[arg(short, long, value_name = "ADDRESS")]
+    pub recipient: Option<String>,
+
+    /// Your SRS domain: a result at it is reversed again
+    #[arg(short, long, value_name = "DOMAIN")]
+    pub alias: Option<String>,
+
+    /// Drop a message to an invalid SRS address with a log line (exit 0) instead of refusing it (exit 67)
+    #[arg(long)]
+    pub drop_invalid: bool,
+
+    /// Shared options
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Parses a helper's command line, reading `--config` the way srsd's file is
+/// read (keys the helper does not know are skipped; `domain` is `alias`).
+pub fn load<P: Parser + clap::CommandFactory>(
+    args: &[OsString],
+) -> Result<P, super::srsd::LoadError> {
+    let (program, rest) = args
+        .split_first()
+        .map_or((None, &[][..]), |(p, r)| (Some(p.clone()), r));
+    let mut all: Vec<OsString> = program.into_iter().collect();
+    if let Some(path) = super::srsd::config_path(rest) {
+        all.extend(crate::config::to_args_with(
+            &P::command(),
+            &path,
+            rest,
+            &crate::config::Reading::Shared {
+                renames: &[("domain", "alias")],
+            },
+        )?);
+    }
+    all.extend(rest.iter().cloned());
+    Ok(P::try_parse_from(all)?)
+}
