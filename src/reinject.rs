@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use thiserror::Error;
 
@@ -112,22 +112,28 @@ pub fn reinject(
         let _ = child.wait();
         return Err(ReinjectError::Stream(e));
     }
-    let deadline = Instant::now() + sendmail.timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) if status.success() => return Ok(()),
-            Ok(Some(status)) => return Err(ReinjectError::Failed { program, status }),
-            Ok(None) if Instant::now() >= deadline => {
-                let group = nix::unistd::Pid::from_raw(child.id() as i32);
-                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-                let _ = child.wait();
-                return Err(ReinjectError::Timeout {
-                    program,
-                    seconds: sendmail.timeout.as_secs(),
-                });
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(ReinjectError::Stream(e)),
+    // Wait in a thread, so the answer comes the moment sendmail exits and
+    // the timeout needs no polling.
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let waited = match rx.recv_timeout(sendmail.timeout) {
+        Ok(waited) => waited,
+        Err(_) => {
+            let group = nix::unistd::Pid::from_raw(pid as i32);
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+            let _ = rx.recv();
+            return Err(ReinjectError::Timeout {
+                program,
+                seconds: sendmail.timeout.as_secs(),
+            });
         }
+    };
+    match waited {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(ReinjectError::Failed { program, status }),
+        Err(e) => Err(ReinjectError::Stream(e)),
     }
 }
