@@ -332,6 +332,12 @@ fn every_failure_defers_or_passes_a_permanent_code() {
     ] {
         let o = run(&args, &env);
         assert_eq!(o.status.code(), Some(75), "{args:?}: {}", stderr(&o));
+        assert_eq!(
+            stderr(&o).lines().count(),
+            1,
+            "one line for {args:?}: {}",
+            stderr(&o)
+        );
         assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
     }
 }

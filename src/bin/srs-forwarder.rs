@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use mail_srs::cli::helpers::{ForwarderCli, load};
+use mail_srs::cli::helpers::{ForwarderCli, load, one_line};
 use mail_srs::cli::srsd::LoadError;
 use mail_srs::exit::Exit;
 use mail_srs::helper::{self, Head};
@@ -32,7 +32,8 @@ fn run(args: &[OsString]) -> Exit {
             let _ = e.print();
             return Exit::Ok;
         }
-        Err(e) => return defer(e.to_string().trim_end()),
+        // One line: Courier and qmail log stderr line by line.
+        Err(e) => return defer(one_line(&e.to_string())),
     };
     let Some(alias) = cli.alias.clone().or_else(|| std::env::var("HOST").ok()) else {
         return defer("no SRS domain: give --alias, domain in --config, or set HOST");

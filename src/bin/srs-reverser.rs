@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use mail_srs::cli::helpers::{ReverserCli, load};
+use mail_srs::cli::helpers::{ReverserCli, load, one_line};
 use mail_srs::cli::srsd::LoadError;
 use mail_srs::exit::Exit;
 use mail_srs::helper::{self, Head};
@@ -32,7 +32,8 @@ fn run(args: &[OsString]) -> Exit {
             let _ = e.print();
             return Exit::Ok;
         }
-        Err(e) => return defer(e.to_string().trim_end()),
+        // One line: Courier and qmail log stderr line by line.
+        Err(e) => return defer(one_line(&e.to_string())),
     };
     let Some(recipient) = helper::recipient(cli.recipient.as_deref()) else {
         return defer("no SRS recipient: give --recipient or set RECIPIENT");

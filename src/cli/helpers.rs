@@ -142,3 +142,15 @@ pub fn load<P: Parser + clap::CommandFactory>(
     all.extend(rest.iter().cloned());
     Ok(P::try_parse_from(all)?)
 }
+
+/// A message on one line, as Courier and qmail log standard error line by
+/// line: clap's usage and hints are dropped, the rest is joined.
+pub fn one_line(message: &str) -> String {
+    let text = message.split("Usage:").next().unwrap_or_default();
+    let text = text
+        .split("For more information")
+        .next()
+        .unwrap_or_default();
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    joined.strip_prefix("error: ").unwrap_or(&joined).to_owned()
+}
