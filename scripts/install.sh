@@ -1,0 +1,63 @@
+#!/bin/sh
+# Installs mail-srs: programs, man pages, completions, systemd units and the
+# example configuration. A configuration or keys file already there is never
+# overwritten; a missing keys file is created (mode 0640) with srs keygen.
+#
+#   PREFIX=/usr DESTDIR=/tmp/pkg scripts/install.sh
+#
+# PREFIX (default /usr/local), DESTDIR (default empty), SYSCONFDIR (default
+# /etc). BINDIR names already built binaries instead of building them
+# (cargo build --release).
+set -eu
+cd "$(dirname "$0")/.."
+PREFIX=${PREFIX:-/usr/local}
+DESTDIR=${DESTDIR:-}
+SYSCONFDIR=${SYSCONFDIR:-/etc}
+if [ -z "${BINDIR:-}" ]; then
+    cargo build --release --locked
+    BINDIR=target/release
+fi
+root=$DESTDIR$PREFIX
+conf=$DESTDIR$SYSCONFDIR/mail-srs
+
+for p in srs srsc srs-forwarder srs-reverser; do
+    install -D -m 0755 "$BINDIR/$p" "$root/bin/$p"
+done
+install -D -m 0755 "$BINDIR/srsd" "$root/sbin/srsd"
+
+for page in man/*.[158]; do
+    section=${page##*.}
+    install -D -m 0644 "$page" "$root/share/man/man$section/${page#man/}"
+done
+
+for p in srs srsd srsc srs-forwarder srs-reverser; do
+    install -D -m 0644 "completions/$p.bash" "$root/share/bash-completion/completions/$p"
+    install -D -m 0644 "completions/_$p" "$root/share/zsh/site-functions/_$p"
+    install -D -m 0644 "completions/$p.fish" "$root/share/fish/vendor_completions.d/$p.fish"
+done
+
+units=$root/lib/systemd/system
+mkdir -p "$units" "$root/lib/sysusers.d"
+for u in srsd.service srsd.socket; do
+    sed -e "s|/usr/sbin/srsd|$PREFIX/sbin/srsd|" -e "s|/etc/mail-srs|$SYSCONFDIR/mail-srs|" \
+        "systemd/$u" > "$units/$u"
+    chmod 0644 "$units/$u"
+done
+install -m 0644 systemd/srsd.sysusers "$root/lib/sysusers.d/srsd.conf"
+
+mkdir -p "$conf"
+if [ -e "$conf/srsd.conf" ]; then
+    echo "install.sh: keeping existing $conf/srsd.conf"
+else
+    sed "s|/etc/mail-srs|$SYSCONFDIR/mail-srs|" examples/srsd.conf > "$conf/srsd.conf"
+    chmod 0644 "$conf/srsd.conf"
+fi
+if [ -e "$conf/srs-keys" ]; then
+    echo "install.sh: keeping existing $conf/srs-keys"
+else
+    (umask 027 && "$BINDIR/srs" keygen > "$conf/srs-keys")
+    chmod 0640 "$conf/srs-keys"
+    # Readable by the daemon's group when it exists and we may change it.
+    chgrp srsd "$conf/srs-keys" 2>/dev/null || true
+    echo "install.sh: created $conf/srs-keys with a new secret"
+fi

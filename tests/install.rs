@@ -1,0 +1,111 @@
+//! scripts/install.sh into a temporary DESTDIR: every program answers
+//! --version and --help, every page renders with man -l, and an existing
+//! configuration or keys file is left alone.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+fn install(destdir: &Path) -> std::process::Output {
+    let bindir = Path::new(env!("CARGO_BIN_EXE_srs")).parent().unwrap();
+    Command::new("sh")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/install.sh"))
+        .env("PREFIX", "/usr")
+        .env("DESTDIR", destdir)
+        .env("BINDIR", bindir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn installs_into_destdir() {
+    let dest = tempfile::TempDir::new().unwrap();
+    let out = install(dest.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let usr = dest.path().join("usr");
+    for program in [
+        "bin/srs",
+        "bin/srsc",
+        "bin/srs-forwarder",
+        "bin/srs-reverser",
+        "sbin/srsd",
+    ] {
+        for flag in ["--version", "--help"] {
+            let o = Command::new(usr.join(program)).arg(flag).output().unwrap();
+            assert!(
+                o.status.success() && !o.stdout.is_empty(),
+                "{program} {flag}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+    let pages = [
+        "man1/srs.1",
+        "man1/srsc.1",
+        "man5/srs-keys.5",
+        "man5/srsd.conf.5",
+        "man8/srsd.8",
+        "man8/srs-forwarder.8",
+        "man8/srs-reverser.8",
+    ];
+    if let Some(man) = common::peer("man", "man-db") {
+        for page in pages {
+            let o = Command::new(&man)
+                .arg("-l")
+                .arg(usr.join("share/man").join(page))
+                .env("MANPAGER", "cat")
+                .output()
+                .unwrap();
+            assert!(
+                o.status.success() && o.stdout.len() > 500,
+                "man -l {page}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+    for f in [
+        "share/bash-completion/completions/srsd",
+        "share/zsh/site-functions/_srs",
+        "share/fish/vendor_completions.d/srsc.fish",
+        "lib/systemd/system/srsd.service",
+        "lib/systemd/system/srsd.socket",
+        "lib/sysusers.d/srsd.conf",
+    ] {
+        assert!(usr.join(f).is_file(), "{f} missing");
+    }
+    let unit = std::fs::read_to_string(usr.join("lib/systemd/system/srsd.service")).unwrap();
+    assert!(unit.contains("ExecStart=/usr/sbin/srsd --config /etc/mail-srs/srsd.conf"));
+
+    let etc = dest.path().join("etc/mail-srs");
+    let keys = std::fs::read_to_string(etc.join("srs-keys")).unwrap();
+    assert_eq!(keys.len(), 33, "one fresh secret");
+    assert_eq!(
+        std::fs::metadata(etc.join("srs-keys"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o640
+    );
+
+    // A second install keeps what the postmaster has.
+    std::fs::write(etc.join("srsd.conf"), "domain = mine.example\n").unwrap();
+    let out = install(dest.path());
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read_to_string(etc.join("srsd.conf")).unwrap(),
+        "domain = mine.example\n"
+    );
+    assert_eq!(std::fs::read_to_string(etc.join("srs-keys")).unwrap(), keys);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("keeping existing") && said.contains("srs-keys"),
+        "{said}"
+    );
+}
