@@ -343,11 +343,10 @@ fn srs(keys: &Path, now: u64, args: &[&str]) -> String {
     String::from_utf8(o.stdout).unwrap().trim().to_owned()
 }
 
-/// Runs the whole scenario with Postfix asking srsd through `maps`.
-fn scenario(name: &str, listen: &[String], maps: impl Fn(&Path) -> String) {
-    if common::peer("postfix", "postfix").is_none() {
-        return;
-    }
+/// A fresh directory for a private Postfix and a keys file in it, or `None`
+/// (after saying why) when Postfix or root is missing.
+fn private_dir(name: &str) -> Option<(PathBuf, PathBuf)> {
+    common::peer("postfix", "postfix")?;
     if !nix::unistd::geteuid().is_root() {
         let msg = "the Postfix test needs root to run a private Postfix master";
         assert!(
@@ -355,7 +354,7 @@ fn scenario(name: &str, listen: &[String], maps: impl Fn(&Path) -> String) {
             "SRS_REQUIRE_PEERS=1 and {msg}"
         );
         eprintln!("skipping: {msg}");
-        return;
+        return None;
     }
     let dir = PathBuf::from(format!(
         "/tmp/mail-srs-postfix-{name}-{}",
@@ -366,8 +365,16 @@ fn scenario(name: &str, listen: &[String], maps: impl Fn(&Path) -> String) {
     // Postfix's unprivileged daemons must reach the socket.
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let keys = dir.join("keys");
-    std::fs::write(&keys, "postfix-test-secret\n").unwrap();
+    std::fs::write(&keys, format!("postfix-test-secret-{name}\n")).unwrap();
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
+    Some((dir, keys))
+}
+
+/// Runs the whole scenario with Postfix asking srsd through `maps`.
+fn scenario(name: &str, listen: &[String], maps: impl Fn(&Path) -> String) {
+    let Some((dir, keys)) = private_dir(name) else {
+        return;
+    };
 
     let mut args = vec![
         "--now".to_owned(),
@@ -520,28 +527,9 @@ fn body_of(data: &str) -> String {
 
 #[test]
 fn pipe_helpers_reinject_through_postfix_sendmail() {
-    if common::peer("postfix", "postfix").is_none() {
+    let Some((dir, keys)) = private_dir("helpers") else {
         return;
-    }
-    if !nix::unistd::geteuid().is_root() {
-        let msg = "the Postfix test needs root to run a private Postfix master";
-        assert!(
-            std::env::var("SRS_REQUIRE_PEERS").as_deref() != Ok("1"),
-            "SRS_REQUIRE_PEERS=1 and {msg}"
-        );
-        eprintln!("skipping: {msg}");
-        return;
-    }
-    let dir = PathBuf::from(format!(
-        "/tmp/mail-srs-postfix-helpers-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let keys = dir.join("keys");
-    std::fs::write(&keys, "helper-secret\n").unwrap();
-    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
     let sink = Sink::start();
     let postfix = Postfix::start(&dir, sink.port, "");
     let cfg = dir.join("cfg");

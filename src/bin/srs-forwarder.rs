@@ -5,8 +5,7 @@ use std::io::{self, Read};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use mail_srs::cli::helpers::{ForwarderCli, load, one_line};
-use mail_srs::cli::srsd::LoadError;
+use mail_srs::cli::helpers::{ForwarderCli, parse};
 use mail_srs::exit::Exit;
 use mail_srs::helper::{self, Head};
 use mail_srs::reinject::reinject;
@@ -26,14 +25,9 @@ fn defer(message: impl std::fmt::Display) -> Exit {
 }
 
 fn run(args: &[OsString]) -> Exit {
-    let cli: ForwarderCli = match load(args) {
+    let cli: ForwarderCli = match parse(args, PROG) {
         Ok(cli) => cli,
-        Err(LoadError::Usage(e)) if !e.use_stderr() => {
-            let _ = e.print();
-            return Exit::Ok;
-        }
-        // One line: Courier and qmail log stderr line by line.
-        Err(e) => return defer(one_line(&e.to_string())),
+        Err(exit) => return exit,
     };
     let Some(alias) = cli.alias.clone().or_else(|| std::env::var("HOST").ok()) else {
         return defer("no SRS domain: give --alias, domain in --config, or set HOST");

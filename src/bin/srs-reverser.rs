@@ -5,8 +5,7 @@ use std::io::{self, Read};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use mail_srs::cli::helpers::{ReverserCli, load, one_line};
-use mail_srs::cli::srsd::LoadError;
+use mail_srs::cli::helpers::{ReverserCli, parse};
 use mail_srs::exit::Exit;
 use mail_srs::helper::{self, Head};
 use mail_srs::reinject::reinject;
@@ -26,14 +25,9 @@ fn defer(message: impl std::fmt::Display) -> Exit {
 }
 
 fn run(args: &[OsString]) -> Exit {
-    let cli: ReverserCli = match load(args) {
+    let cli: ReverserCli = match parse(args, PROG) {
         Ok(cli) => cli,
-        Err(LoadError::Usage(e)) if !e.use_stderr() => {
-            let _ = e.print();
-            return Exit::Ok;
-        }
-        // One line: Courier and qmail log stderr line by line.
-        Err(e) => return defer(one_line(&e.to_string())),
+        Err(exit) => return exit,
     };
     let Some(recipient) = helper::recipient(cli.recipient.as_deref()) else {
         return defer("no SRS recipient: give --recipient or set RECIPIENT");

@@ -40,14 +40,7 @@ fn main() -> ExitCode {
 fn run(args: Vec<OsString>) -> Exit {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                Exit::Usage
-            } else {
-                Exit::Ok
-            };
-        }
+        Err(e) => return mail_srs::cli::report(&e),
     };
     let now = cli
         .now

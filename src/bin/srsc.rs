@@ -15,15 +15,7 @@ const PROG: &str = "srsc";
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                Exit::Usage
-            } else {
-                Exit::Ok
-            }
-            .into();
-        }
+        Err(e) => return mail_srs::cli::report(&e).into(),
     };
     let mut client = Client::new(
         cli.target(),

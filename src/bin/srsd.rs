@@ -22,15 +22,7 @@ fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     let cli = match Cli::load(&args) {
         Ok(cli) => cli,
-        Err(LoadError::Usage(e)) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                Exit::Usage
-            } else {
-                Exit::Ok
-            }
-            .into();
-        }
+        Err(LoadError::Usage(e)) => return mail_srs::cli::report(&e).into(),
         Err(e @ LoadError::File(_)) => {
             eprintln!("srsd: {e}");
             return Exit::Config.into();

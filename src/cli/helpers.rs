@@ -154,3 +154,23 @@ pub fn one_line(message: &str) -> String {
     let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
     joined.strip_prefix("error: ").unwrap_or(&joined).to_owned()
 }
+
+/// Parses a helper's command line for program `prog`: help and version are
+/// printed (exit 0); any other problem is one line on stderr and exit 75, so
+/// a mistake in an alias line leaves mail queued instead of bouncing it.
+pub fn parse<P: Parser + clap::CommandFactory>(
+    args: &[OsString],
+    prog: &str,
+) -> Result<P, crate::exit::Exit> {
+    match load(args) {
+        Ok(cli) => Ok(cli),
+        Err(super::srsd::LoadError::Usage(e)) if !e.use_stderr() => {
+            let _ = e.print();
+            Err(crate::exit::Exit::Ok)
+        }
+        Err(e) => {
+            eprintln!("{prog}: {}", one_line(&e.to_string()));
+            Err(crate::exit::Exit::TempFail)
+        }
+    }
+}

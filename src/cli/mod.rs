@@ -9,3 +9,14 @@ pub mod srsc;
 pub mod srsd;
 
 pub use codec::CodecArgs;
+
+/// Prints a command-line parse error (or the help or version it carries)
+/// and gives the exit status: 0 for help and version, 64 otherwise.
+pub fn report(e: &clap::Error) -> crate::exit::Exit {
+    let _ = e.print();
+    if e.use_stderr() {
+        crate::exit::Exit::Usage
+    } else {
+        crate::exit::Exit::Ok
+    }
+}
