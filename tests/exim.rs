@@ -1,0 +1,169 @@
+//! The README's Exim snippets, run by real Exim (Debian's exim4-daemon-light
+//! binary; CI unpacks it with dpkg -x because the package conflicts with
+//! postfix) against srsd's line listener: the router reverses valid SRS
+//! addresses and fails forged or expired ones, and the return_path expansion
+//! forwards senders. The snippets must stand verbatim in the README.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const NOW: u64 = 1_795_435_200;
+
+/// The transport option of the README (FORWARD on every delivery).
+const RETURN_PATH: &str = r"return_path = ${if eq{$return_path}{}{}{${sg{${sg{${readsocket{/run/srsd/line}{FORWARD $return_path $original_domain\n}{5s}{}{$return_path}}}{\N\n\N}{}}}{\N^ERROR: .*\N}{$return_path}}}}";
+
+/// The router of the README (REVERSE for SRS recipients).
+const ROUTER: &str = r"srs_bounce:
+  driver = redirect
+  domains = +local_domains
+  condition = ${if match{$local_part}{\N^(?i)srs[01][=+-]\N}}
+  allow_fail
+  allow_defer
+  data = ${sg{${sg{${readsocket{/run/srsd/line}{REVERSE $local_part@$domain\n}{5s}{}{:defer: srsd unavailable}}}{\N\n\N}{}}}{\N^ERROR: (.*)\N}{:fail: invalid SRS address: \$1}}";
+
+struct Srsd(Child);
+
+impl Drop for Srsd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn srs(keys: &Path, now: u64, sender: &str) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_srs"))
+        .arg("--now")
+        .arg(now.to_string())
+        .arg("-k")
+        .arg(keys)
+        .args(["forward", "-a", "fwd.example", sender])
+        .output()
+        .unwrap();
+    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn readme_snippets_are_these() {
+    // Compare without indentation: the README nests the blocks in a list.
+    let flat = |s: &str| s.lines().map(str::trim).collect::<Vec<_>>().join("\n");
+    let readme =
+        flat(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap());
+    assert!(
+        readme.contains(&flat(RETURN_PATH)),
+        "the README's return_path line differs from the tested one"
+    );
+    assert!(
+        readme.contains(&flat(ROUTER)),
+        "the README's router differs from the tested one"
+    );
+}
+
+#[test]
+fn exim_runs_the_readme_snippets() {
+    let Some(exim) = common::peer(
+        "exim4",
+        "exim4-daemon-light (unpacked with dpkg -x, see .ci/run)",
+    ) else {
+        return;
+    };
+    if nix::unistd::User::from_name("Debian-exim")
+        .ok()
+        .flatten()
+        .is_none()
+    {
+        let msg = "Debian's exim needs the system user Debian-exim";
+        assert!(
+            std::env::var("SRS_REQUIRE_PEERS").as_deref() != Ok("1"),
+            "SRS_REQUIRE_PEERS=1 and {msg}"
+        );
+        eprintln!("skipping: {msg}");
+        return;
+    }
+    let dir = tempfile::TempDir::new().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let keys = dir.path().join("keys");
+    std::fs::write(&keys, "exim-secret\n").unwrap();
+    let line = dir.path().join("line");
+    let _srsd = Srsd(
+        Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
+            .arg(&keys)
+            .arg("--listen")
+            .arg(format!("line=unix:{}", line.display()))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !line.exists() {
+        assert!(std::time::Instant::now() < deadline, "srsd did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let socket = line.display().to_string();
+    let conf = dir.path().join("exim.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "primary_hostname = fwd.example\ndomainlist local_domains = fwd.example\nspool_directory = {d}/spool\nlog_file_path = {d}/%slog\n\
+             begin routers\n{router}\nremote:\n  driver = accept\n  transport = remote_smtp\n\
+             begin transports\nremote_smtp:\n  driver = smtp\n  {return_path}\n",
+            d = dir.path().display(),
+            router = ROUTER.replace("/run/srsd/line", &socket),
+            return_path = RETURN_PATH.replace("/run/srsd/line", &socket),
+        ),
+    )
+    .unwrap();
+    let exim_run = |args: &[&str]| {
+        let o = Command::new(&exim)
+            .arg("-C")
+            .arg(&conf)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+    };
+    // The configuration parses (transport included).
+    let check = exim_run(&["-bV"]);
+    assert!(check.contains("Exim version"), "{check}");
+
+    // Reverse: a valid address goes to alice; forged and expired fail.
+    let valid = srs(&keys, NOW, "alice@origin.example");
+    let out = exim_run(&["-bt", &valid]);
+    assert!(
+        out.contains("alice@origin.example\n") && out.contains(&format!("<-- {valid}")),
+        "{out}"
+    );
+    let forged = format!("{}AAAA{}", &valid[..5], &valid[9..]);
+    let out = exim_run(&["-bt", &forged]);
+    assert!(
+        out.contains("invalid SRS address: hash does not match"),
+        "{out}"
+    );
+    let expired = srs(&keys, NOW - 30 * 86_400, "alice@origin.example");
+    let out = exim_run(&["-bt", &expired]);
+    assert!(out.contains("invalid SRS address: expired"), "{out}");
+
+    // Forward: the return_path expansion, with the values Exim has at delivery.
+    let expr = |sender: &str| {
+        let value = RETURN_PATH
+            .trim_start_matches("return_path = ")
+            .replace("/run/srsd/line", &socket);
+        let value = value
+            .replace("$return_path", sender)
+            .replace("$original_domain", "fwd.example");
+        exim_run(&["-be", &value]).trim_end().to_owned()
+    };
+    assert_eq!(expr("alice@origin.example"), valid);
+    assert_eq!(
+        expr("x@evil=y"),
+        "x@evil=y",
+        "an address srsd refuses is kept"
+    );
+    assert_eq!(expr(""), "", "the null sender stays");
+}
