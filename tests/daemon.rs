@@ -465,3 +465,12 @@ fn many_clients_at_once() {
         t.join().unwrap();
     }
 }
+
+#[test]
+fn a_dropped_shutdown_sender_stops_the_daemon() {
+    let mut d = Daemon::start(Limits::default());
+    let (replacement, _) = watch::channel(false);
+    // Drop the only sender without ever sending.
+    drop(std::mem::replace(&mut d.stop, replacement));
+    d.thread.take().unwrap().join().unwrap().unwrap();
+}

@@ -207,13 +207,21 @@ async fn accept_loop<L: Accept>(
             break Ok(());
         }
         let stream = tokio::select! {
-            _ = shutdown.changed() => continue,
+            changed = shutdown.changed() => match changed {
+                // A dropped sender can never say "stop": take it as stop.
+                Ok(()) => continue,
+                Err(_) => break Ok(()),
+            },
             s = listener.accept_stream() => s,
         };
         // Accept first, then wait for a slot: a permit taken before accept
         // would sit idle on a quiet listener while a busy one starves.
         let permit = tokio::select! {
-            _ = shutdown.changed() => continue,
+            changed = shutdown.changed() => match changed {
+                // A dropped sender can never say "stop": take it as stop.
+                Ok(()) => continue,
+                Err(_) => break Ok(()),
+            },
             p = permits.clone().acquire_owned() => match p {
                 Ok(p) => p,
                 Err(_) => break Ok(()),
