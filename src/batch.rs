@@ -29,8 +29,6 @@ pub enum Direction {
 /// What a batch did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Report {
-    /// Addresses answered (rewritten, reversed or left unchanged).
-    pub handled: usize,
     /// Addresses refused.
     pub failed: usize,
 }
@@ -100,7 +98,6 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
                         quote(&answer)
                     )?;
                 }
-                self.report.handled += 1;
                 self.out.write_all(answer.as_bytes())?;
             }
             Err(reason) => self.fail(input, &reason)?,

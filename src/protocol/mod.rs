@@ -134,15 +134,12 @@ pub struct Progress {
     pub consumed: usize,
     /// The connection must close once the replies are written.
     pub close: bool,
-    /// Requests answered.
-    pub requests: usize,
     /// Reverse refusals worth logging, in order.
     pub refusals: Vec<ReverseError>,
 }
 
 impl Progress {
     fn note(&mut self, refusal: Refusal) {
-        self.requests += 1;
         if let Refusal::Suspicious(e) = refusal {
             self.refusals.push(e);
         }

@@ -30,7 +30,6 @@ pub fn serve(
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let Some(key) = line.strip_prefix(b"get ") else {
             out.extend_from_slice(b"500 only get requests are supported\n");
-            p.requests += 1;
             continue;
         };
         // Most keys hold no escape: use them in place.
@@ -43,7 +42,6 @@ pub fn serve(
         };
         let Some(key) = key else {
             out.extend_from_slice(b"500 key is not valid %-encoded UTF-8\n");
-            p.requests += 1;
             continue;
         };
         let (answer, refusal) = lookup.map(direction, &key);
