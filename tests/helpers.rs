@@ -23,6 +23,12 @@ const FAKE: &str = r#"#!/bin/sh
 d="$FAKE_DIR"
 for a in "$@"; do printf '%s\0' "$a"; done > "$d/argv"
 env > "$d/env"
+case "$FAKE_MODE" in
+  read:*) head -c "${FAKE_MODE#read:}" > "$d/stdin"; exit 0 ;;
+  noread) exit 0 ;;
+  stall) exec sleep 3600 ;;
+  die-midway) head -c 1000 > "$d/stdin"; kill -9 $$ ;;
+esac
 cat > "$d/stdin"
 case "$FAKE_MODE" in
   fail:*) exit "${FAKE_MODE#fail:}" ;;
@@ -72,10 +78,13 @@ impl Fake {
         self.dir.path().join("argv").exists()
     }
 
-    /// Runs `program` with `args` (after --sendmail and the keys), `env` and `input`.
+    /// Runs `program` with `args` (after --sendmail and the keys), `env` and
+    /// `input`; coreutils' `timeout` kills it (status 137) after 120 s, so a
+    /// helper that hangs fails the test instead of stalling it.
     fn run(&self, program: &str, args: &[&str], env: &[(&str, &str)], input: &[u8]) -> Output {
-        let mut cmd = Command::new(program);
-        cmd.arg("--sendmail")
+        let mut cmd = Command::new("timeout");
+        cmd.args(["-s", "KILL", "120", program])
+            .arg("--sendmail")
             .arg(self.sendmail())
             .arg("-k")
             .arg(self.keys())
@@ -206,9 +215,16 @@ fn binary_8bit_crlf_large_and_empty_messages_pass_unchanged() {
     let large: Vec<u8> = b"Subject: big\n\n"
         .iter()
         .copied()
-        .chain((0..20_000_000u32).map(|i| b"abcdefghij\n"[(i % 11) as usize]))
+        .chain((0..50_000_000u32).map(|i| b"abcdefghij\n"[(i % 11) as usize]))
         .collect();
-    for input in [binary, large, Vec::new(), b"no header at all".to_vec()] {
+    let crlf_no_final_newline = b"Subject: crlf\r\n\r\nline one\r\nlast line, no newline".to_vec();
+    for input in [
+        binary,
+        large,
+        crlf_no_final_newline,
+        Vec::new(),
+        b"no header at all".to_vec(),
+    ] {
         let f = Fake::new();
         let o = f.run(
             FORWARDER,
@@ -254,7 +270,7 @@ fn every_failure_defers_or_passes_a_permanent_code() {
     );
     assert_eq!(o.status.code(), Some(75));
     assert!(
-        stderr(&o).contains("did not finish within 1 s"),
+        stderr(&o).contains("did not take the message within 1 s"),
         "{}",
         stderr(&o)
     );
@@ -423,4 +439,62 @@ fn reverser_refuses_or_drops_invalid_addresses() {
     let o = f.run(REVERSER, &[], &[], b"x\n");
     assert_eq!(o.status.code(), Some(75));
     assert!(stderr(&o).contains("no SRS recipient"));
+}
+
+/// A sendmail that exits 0 without reading the whole message may have queued
+/// part of it: the helpers defer (75). One that never reads, or dies midway,
+/// is killed at the deadline or noticed at once, and defers too.
+#[test]
+fn partial_hand_offs_defer() {
+    let message: Vec<u8> = (0..1000u32)
+        .map(|i| b"0123456789\n"[(i % 11) as usize])
+        .collect();
+    let big: Vec<u8> = vec![b'x'; 10 << 20];
+    let forwarder_args = ["-a", "fwd.example", "--timeout", "2", "d@example.net"];
+    let srs_recipient = |f: &Fake| srs_forward(&f.keys(), "alice@origin.example");
+    for (mode, input, message_part) in [
+        ("noread", &message, "without reading the whole message"),
+        ("read:500", &message, "without reading the whole message"),
+        ("read:999", &message, "without reading the whole message"),
+        ("stall", &big, "did not take the message within 2 s"),
+        ("die-midway", &big, "signal: 9"),
+    ] {
+        for program in [FORWARDER, REVERSER] {
+            let f = Fake::new();
+            let recipient = srs_recipient(&f);
+            let args: Vec<&str> = if program == FORWARDER {
+                forwarder_args.to_vec()
+            } else {
+                vec!["--timeout", "2", "--recipient", &recipient]
+            };
+            let o = f.run(
+                program,
+                &args,
+                &[("SENDER", "a@origin.example"), ("FAKE_MODE", mode)],
+                input,
+            );
+            assert_eq!(
+                o.status.code(),
+                Some(75),
+                "{program} {mode}: {}",
+                stderr(&o)
+            );
+            assert!(
+                stderr(&o).contains(message_part),
+                "{program} {mode}: {}",
+                stderr(&o)
+            );
+            assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+        }
+    }
+    // Reading exactly every byte is still a success.
+    let f = Fake::new();
+    let o = f.run(
+        FORWARDER,
+        &forwarder_args,
+        &[("SENDER", "a@origin.example"), ("FAKE_MODE", "read:1000")],
+        &message,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(f.stdin(), message);
 }

@@ -1,7 +1,7 @@
 //! `srs-forwarder RECIPIENT...`: re-inject the message on stdin with an SRS sender.
 
 use std::ffi::OsString;
-use std::io::{self, Read};
+use std::io;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -68,13 +68,13 @@ fn run(args: &[OsString]) -> Exit {
             }
         }
     };
-    let mut rest: &mut dyn Read = &mut stdin;
+    drop(stdin);
     match reinject(
         &cli.common.sendmail(),
         &new_sender,
         &cli.recipients,
-        &head.bytes,
-        &mut rest,
+        head.bytes,
+        Box::new(io::stdin()),
     ) {
         Ok(()) => Exit::Ok,
         Err(e) => {

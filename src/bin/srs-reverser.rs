@@ -1,7 +1,7 @@
 //! `srs-reverser`: deliver a bounce sent to an SRS address to the original sender.
 
 use std::ffi::OsString;
-use std::io::{self, Read};
+use std::io;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -66,13 +66,13 @@ fn run(args: &[OsString]) -> Exit {
     } else {
         sender
     };
-    let mut rest: &mut dyn Read = &mut stdin;
+    drop(stdin);
     match reinject(
         &cli.common.sendmail(),
         &sender,
         &[original],
-        &head.bytes,
-        &mut rest,
+        head.bytes,
+        Box::new(io::stdin()),
     ) {
         Ok(()) => Exit::Ok,
         Err(e) => {
