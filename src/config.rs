@@ -1,14 +1,27 @@
-//! The daemon's configuration file: `key = value` lines, `#` comments.
+//! The configuration file srsd and the pipe helpers share: `key = value`
+//! lines, `#` comments.
 //!
-//! Keys are the long option names (`secret-file = /etc/postfix/srs-keys`); a
-//! key given more than once adds to a list (`listen`, `local-domain`) or
-//! overrides. Options on the command line override the whole key.
+//! Keys are the long option names (`secret-file = /etc/postfix/srs-keys`). A
+//! key that takes a list (`listen`, `local-domain`) may be repeated; any
+//! other key given twice is an error. Options on the command line override
+//! the whole key. A key that belongs to another program of the suite is
+//! skipped, so one file serves srsd and both helpers; a key no program knows
+//! is an error.
+//!
+//! The file may hold secrets (`secret = ...`), and a keys file given by
+//! mistake is nothing but secrets. So an error names the file, the line and
+//! the key, and never quotes a value or a line it could not parse.
 
 use std::ffi::OsString;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use clap::{ArgAction, Command};
+use clap::parser::ValueSource;
+use clap::{ArgAction, ArgMatches, Command, CommandFactory, FromArgMatches};
 use thiserror::Error;
+
+/// Largest configuration file read, in bytes.
+pub const MAX_FILE: u64 = 1 << 20;
 
 /// One `key = value` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +45,13 @@ pub enum ConfigError {
         /// Why.
         source: std::io::Error,
     },
+    /// The path names something other than a regular file (a FIFO would
+    /// block the reader, a directory cannot be read).
+    #[error("configuration file {} is not a regular file", path.display())]
+    NotRegular {
+        /// The file.
+        path: PathBuf,
+    },
     /// A line is wrong.
     #[error("{}, line {line}: {message}", path.display())]
     Line {
@@ -53,10 +73,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>, ConfigError> {
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
+            // The line is not quoted: it may be a secret.
             return Err(ConfigError::Line {
                 path: path.to_owned(),
                 line: i + 1,
-                message: format!("expected 'key = value', found {line:?}"),
+                message: "expected 'key = value'".to_owned(),
             });
         };
         entries.push(Entry {
@@ -68,69 +89,89 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>, ConfigError> {
     Ok(entries)
 }
 
-/// The long option names that `args` (after the program name) set.
-fn given_on_command_line(cmd: &Command, args: &[OsString]) -> Vec<String> {
-    let mut given = Vec::new();
-    for a in args {
-        let a = a.to_string_lossy();
-        if a == "--" {
-            break;
-        }
-        let long = if let Some(body) = a.strip_prefix("--") {
-            body.split('=').next().map(str::to_owned)
-        } else if let Some(short) = a.strip_prefix('-').and_then(|s| s.chars().next()) {
-            cmd.get_arguments()
-                .find(|arg| arg.get_short() == Some(short))
-                .and_then(|arg| arg.get_long())
-                .map(str::to_owned)
-        } else {
-            None
-        };
-        given.extend(long);
-    }
-    given
-}
-
-/// Reads `path` and turns its entries into `--key=value` arguments for `cmd`,
-/// leaving out keys that `cli_args` set. Each value is checked with the
-/// option's own parser, so an error names the line.
-pub fn to_args(
-    cmd: &Command,
-    path: &Path,
-    cli_args: &[OsString],
-) -> Result<Vec<OsString>, ConfigError> {
-    to_args_with(cmd, path, cli_args, &Reading::Strict)
-}
-
-/// How keys the command does not know are treated.
-pub enum Reading<'a> {
-    /// They are errors (srsd reading its own file).
-    Strict,
-    /// They are skipped, and keys are renamed first (a helper reading
-    /// srsd's file: `domain` is its `alias`, `listen` means nothing to it).
-    Shared {
-        /// `(file key, option name)` pairs.
-        renames: &'a [(&'a str, &'a str)],
-    },
-}
-
-/// Like [`to_args`], reading the file the way `reading` says.
-pub fn to_args_with(
-    cmd: &Command,
-    path: &Path,
-    cli_args: &[OsString],
-    reading: &Reading<'_>,
-) -> Result<Vec<OsString>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+/// Reads a configuration file: a regular file of at most [`MAX_FILE`] bytes.
+pub fn read(path: &Path) -> Result<String, ConfigError> {
+    let err = |source| ConfigError::Read {
         path: path.to_owned(),
         source,
-    })?;
-    let given = given_on_command_line(cmd, cli_args);
+    };
+    let file = std::fs::File::open(path).map_err(err)?;
+    if !file.metadata().map_err(err)?.is_file() {
+        return Err(ConfigError::NotRegular {
+            path: path.to_owned(),
+        });
+    }
+    let mut text = String::new();
+    file.take(MAX_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(err)?;
+    if text.len() as u64 > MAX_FILE {
+        return Err(err(std::io::Error::other(format!(
+            "larger than {MAX_FILE} bytes"
+        ))));
+    }
+    Ok(text)
+}
+
+/// How a program reads the shared file.
+pub struct Reading<'a> {
+    /// `(file key, option name)` pairs applied first (a helper's `alias` is
+    /// srsd's `domain`).
+    pub renames: &'a [(&'a str, &'a str)],
+    /// Keys that belong to other programs of the suite: skipped.
+    pub elsewhere: &'a [String],
+}
+
+/// Why the settings could not be loaded.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    /// The command line is wrong (or asks for help or the version).
+    #[error(transparent)]
+    Usage(#[from] clap::Error),
+    /// The configuration file is wrong.
+    #[error(transparent)]
+    File(#[from] ConfigError),
+}
+
+/// Parses `args` (with the program name) as `P`, taking every option the
+/// command line leaves unset from the file named by its `--config`.
+///
+/// clap parses the command line twice: first with nothing required, to learn
+/// the file and which options the command line set (by their value source,
+/// so `-c=FILE`, `--opt=-v` and clustered flags mean what clap says they
+/// mean), then whole, with the file's options in front.
+pub fn load<P: CommandFactory + FromArgMatches>(
+    args: &[OsString],
+    reading: &Reading<'_>,
+) -> Result<P, LoadError> {
+    let cmd = P::command();
+    let relaxed = cmd
+        .clone()
+        .mut_args(|a| a.required(false))
+        .arg_required_else_help(false);
+    let first = relaxed.try_get_matches_from(args)?;
+    let mut all: Vec<OsString> = args.iter().take(1).cloned().collect();
+    if let Some(path) = first.get_one::<PathBuf>("config") {
+        all.extend(file_args(&cmd, path, &first, reading)?);
+    }
+    all.extend(args.iter().skip(1).cloned());
+    let mut matches = cmd.try_get_matches_from(all)?;
+    Ok(P::from_arg_matches_mut(&mut matches)?)
+}
+
+/// The file's entries as `--key=value` arguments for `cmd`, leaving out the
+/// options `given` shows set on the command line.
+fn file_args(
+    cmd: &Command,
+    path: &Path,
+    given: &ArgMatches,
+    reading: &Reading<'_>,
+) -> Result<Vec<OsString>, ConfigError> {
+    let text = read(path)?;
     let mut out = Vec::new();
+    let mut seen: Vec<(String, usize)> = Vec::new();
     for mut e in parse(&text, path)? {
-        if let Reading::Shared { renames } = reading
-            && let Some((_, to)) = renames.iter().find(|(from, _)| *from == e.key)
-        {
+        if let Some((_, to)) = reading.renames.iter().find(|(from, _)| *from == e.key) {
             e.key = (*to).to_owned();
         }
         let err = |message: String| ConfigError::Line {
@@ -142,45 +183,80 @@ pub fn to_args_with(
             a.get_long() == Some(e.key.as_str())
                 && !matches!(e.key.as_str(), "config" | "help" | "version")
         });
-        let arg = match (found, reading) {
-            (Some(arg), _) => arg,
-            (None, Reading::Shared { .. }) => continue,
-            (None, Reading::Strict) => return Err(err(format!("unknown key {:?}", e.key))),
+        let Some(arg) = found else {
+            if reading.elsewhere.contains(&e.key) {
+                continue;
+            }
+            // Never quote the key: a keys file given as --config has
+            // secrets where keys belong.
+            let known = cmd.get_arguments().filter_map(|a| a.get_long());
+            return Err(err(match suggest(&e.key, known) {
+                Some(near) => format!("unknown key (did you mean '{near}'?)"),
+                None => "unknown key".to_owned(),
+            }));
         };
-        if given.contains(&e.key) {
+        let key = e.key.as_str();
+        let repeatable = matches!(arg.get_action(), ArgAction::Append);
+        if let Some((_, first)) = seen.iter().find(|(k, _)| k == key)
+            && !repeatable
+        {
+            return Err(err(format!("{key}: given again (first on line {first})")));
+        }
+        seen.push((key.to_owned(), e.line));
+        if given.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine) {
             continue;
         }
         if matches!(arg.get_action(), ArgAction::SetTrue) {
             match e.value.to_ascii_lowercase().as_str() {
-                "yes" | "true" | "on" | "1" => out.push(OsString::from(format!("--{}", e.key))),
+                "yes" | "true" | "on" | "1" => out.push(OsString::from(format!("--{key}"))),
                 "no" | "false" | "off" | "0" => {}
-                _ => {
-                    return Err(err(format!(
-                        "{}: expected yes or no, found {:?}",
-                        e.key, e.value
-                    )));
-                }
+                _ => return Err(err(format!("{key}: expected yes or no"))),
             }
             continue;
         }
-        let option = OsString::from(format!("--{}={}", e.key, e.value));
-        // Check the value with the option's own parser, alone.
+        let option = OsString::from(format!("--{key}={}", e.value));
+        // Check the value with the option's own parser, alone, so the error
+        // can name the line.
         Command::new("check")
             .no_binary_name(true)
-            .arg(arg.clone())
+            .arg(arg.clone().required(false))
             .try_get_matches_from([option.clone()])
-            .map_err(|clap_err| {
-                let detail = clap_err.to_string();
-                let first = detail
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .trim_start_matches("error: ");
-                err(format!("{}: {first}", e.key))
-            })?;
+            .map_err(|clap_err| err(invalid_value(key, arg, &e.value, &clap_err)))?;
         out.push(option);
     }
     Ok(out)
+}
+
+/// "KEY: invalid value (...)", with what clap knows of the expected form but
+/// never the value itself.
+fn invalid_value(key: &str, arg: &clap::Arg, value: &str, e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+        return format!(
+            "{key}: invalid value, expected one of: {}",
+            valid.join(", ")
+        );
+    }
+    let reason = std::error::Error::source(e)
+        .map(ToString::to_string)
+        .filter(|r| value.is_empty() || !r.contains(value));
+    let expected = arg
+        .get_value_names()
+        .and_then(|n| n.first())
+        .map_or_else(String::new, ToString::to_string);
+    match reason {
+        Some(r) => format!("{key}: invalid value, expected {expected} ({r})"),
+        None => format!("{key}: invalid value, expected {expected}"),
+    }
+}
+
+/// The known name closest to `typed`, if one is close enough to be a typo.
+pub fn suggest<'a>(typed: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .map(|k| (strsim::jaro_winkler(typed, k), k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
 }
 
 #[cfg(test)]
@@ -206,7 +282,7 @@ mod tests {
         let err = parse("domain fwd.example\n", Path::new("/etc/srsd.conf")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "/etc/srsd.conf, line 1: expected 'key = value', found \"domain fwd.example\""
+            "/etc/srsd.conf, line 1: expected 'key = value'"
         );
     }
 }

@@ -120,27 +120,18 @@ pub struct ReverserCli {
     pub common: Common,
 }
 
-/// Parses a helper's command line, reading `--config` the way srsd's file is
-/// read (keys the helper does not know are skipped; `domain` is `alias`).
-pub fn load<P: Parser + clap::CommandFactory>(
+/// Parses a helper's command line, reading `--config` the way srsd reads
+/// its file: `domain` is the helper's `alias`, and srsd's own keys are skipped.
+pub fn load<P: clap::CommandFactory + clap::FromArgMatches>(
     args: &[OsString],
-) -> Result<P, super::srsd::LoadError> {
-    let (program, rest) = args
-        .split_first()
-        .map_or((None, &[][..]), |(p, r)| (Some(p.clone()), r));
-    let mut all: Vec<OsString> = program.into_iter().collect();
-    if let Some(path) = super::srsd::config_path(rest) {
-        all.extend(crate::config::to_args_with(
-            &P::command(),
-            &path,
-            rest,
-            &crate::config::Reading::Shared {
-                renames: &[("domain", "alias")],
-            },
-        )?);
-    }
-    all.extend(rest.iter().cloned());
-    Ok(P::try_parse_from(all)?)
+) -> Result<P, crate::config::LoadError> {
+    crate::config::load(
+        args,
+        &crate::config::Reading {
+            renames: &[("domain", "alias")],
+            elsewhere: &super::config_keys(),
+        },
+    )
 }
 
 /// A message on one line, as Courier and qmail log standard error line by
@@ -158,13 +149,13 @@ pub fn one_line(message: &str) -> String {
 /// Parses a helper's command line for program `prog`: help and version are
 /// printed (exit 0); any other problem is one line on stderr and exit 75, so
 /// a mistake in an alias line leaves mail queued instead of bouncing it.
-pub fn parse<P: Parser + clap::CommandFactory>(
+pub fn parse<P: clap::CommandFactory + clap::FromArgMatches>(
     args: &[OsString],
     prog: &str,
 ) -> Result<P, crate::exit::Exit> {
     match load(args) {
         Ok(cli) => Ok(cli),
-        Err(super::srsd::LoadError::Usage(e)) if !e.use_stderr() => {
+        Err(crate::config::LoadError::Usage(e)) if !e.use_stderr() => {
             let _ = e.print();
             Err(crate::exit::Exit::Ok)
         }

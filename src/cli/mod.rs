@@ -20,3 +20,25 @@ pub fn report(e: &clap::Error) -> crate::exit::Exit {
         crate::exit::Exit::Ok
     }
 }
+
+/// Every key of the configuration file srsd and the pipe helpers share: the
+/// long options of the three programs, and `domain`, which the helpers read
+/// as their alias.
+pub fn config_keys() -> Vec<String> {
+    use clap::CommandFactory;
+    let mut keys: Vec<String> = [
+        srsd::Cli::command(),
+        helpers::ForwarderCli::command(),
+        helpers::ReverserCli::command(),
+    ]
+    .iter()
+    .flat_map(|c| {
+        c.get_arguments()
+            .filter_map(|a| a.get_long().map(str::to_owned))
+            .collect::<Vec<_>>()
+    })
+    .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}

@@ -139,32 +139,19 @@ fn parse_mode(s: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("{s:?} is not an octal mode such as 0660"))
 }
 
-/// Why the settings could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    /// The command line is wrong (or asks for help or the version).
-    #[error(transparent)]
-    Usage(#[from] clap::Error),
-    /// The configuration file is wrong.
-    #[error(transparent)]
-    File(#[from] crate::config::ConfigError),
-}
+pub use crate::config::LoadError;
 
 impl Cli {
     /// The settings from `args` (with the program name) and the configuration
     /// file it names; run again on reload.
     pub fn load(args: &[std::ffi::OsString]) -> Result<Cli, LoadError> {
-        use clap::CommandFactory;
-        let (program, rest) = args
-            .split_first()
-            .map_or((None, &[][..]), |(p, r)| (Some(p.clone()), r));
-        let config = config_path(rest);
-        let mut all: Vec<std::ffi::OsString> = program.into_iter().collect();
-        if let Some(path) = config {
-            all.extend(crate::config::to_args(&Cli::command(), &path, rest)?);
-        }
-        all.extend(rest.iter().cloned());
-        Ok(Cli::try_parse_from(all)?)
+        crate::config::load(
+            args,
+            &crate::config::Reading {
+                renames: &[],
+                elsewhere: &super::config_keys(),
+            },
+        )
     }
 
     /// The listeners, or the default one.
@@ -239,29 +226,4 @@ impl Cli {
             warnings,
         ))
     }
-}
-
-/// The value of `--config`/`-c` in `args`, found before full parsing so the
-/// file can supply required settings.
-pub(crate) fn config_path(args: &[std::ffi::OsString]) -> Option<PathBuf> {
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let a = a.to_string_lossy();
-        if a == "--" {
-            break;
-        }
-        if let Some(v) = a.strip_prefix("--config=") {
-            return Some(v.into());
-        }
-        if let Some(v) = a
-            .strip_prefix("-c")
-            .filter(|v| !v.is_empty() && !a.starts_with("--"))
-        {
-            return Some(v.into());
-        }
-        if a == "--config" || a == "-c" {
-            return it.next().map(PathBuf::from);
-        }
-    }
-    None
 }
