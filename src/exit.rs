@@ -37,3 +37,16 @@ impl From<Exit> for ExitCode {
         ExitCode::from(e as u8)
     }
 }
+
+impl Exit {
+    /// How a program whose standard output failed ends: quietly with 0 when
+    /// the reader went away (`| head -1`), as `cat` and `grep` do; otherwise
+    /// one line naming the error, and 74.
+    pub fn write_failed(prog: &str, e: &std::io::Error) -> Exit {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Exit::Ok;
+        }
+        eprintln!("{prog}: cannot write to standard output: {e}");
+        Exit::IoErr
+    }
+}

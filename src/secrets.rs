@@ -136,11 +136,18 @@ pub fn generate() -> Result<String, SecretsError> {
 /// Puts `secret` on top of the keys file at `path` (above the first secret,
 /// below leading comments), keeping every old line, and replaces the file
 /// atomically with the same mode and owner. A missing file is created, mode 0640.
-pub fn rotate(path: &Path, secret: &str) -> Result<(), SecretsError> {
+pub fn rotate(link: &Path, secret: &str) -> Result<(), SecretsError> {
     let err = |source| SecretsError::Rotate {
-        path: path.to_owned(),
+        path: link.to_owned(),
         source,
     };
+    // Rotate the file a symlink points to, in its own directory: replacing
+    // the link would leave the daemon's file without the new key.
+    let target = match fs::symlink_metadata(link) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(link).map_err(err)?,
+        _ => link.to_owned(),
+    };
+    let path = target.as_path();
     let (old, meta) = match fs::read(path) {
         Ok(old) => (old, Some(fs::metadata(path).map_err(err)?)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => (Vec::new(), None),

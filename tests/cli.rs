@@ -5,6 +5,7 @@ mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -751,4 +752,141 @@ fn asks_for_the_secret_without_echo_on_a_terminal() {
         !screen.contains("s3cret"),
         "the secret was echoed: {screen:?}"
     );
+}
+
+/// `srs keygen --rotate LINK` rotates the file the link points to, in its own
+/// directory, with its mode and owner; the link stays a link.
+#[test]
+fn keygen_rotate_follows_a_symlink_to_the_real_file() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = TempDir::new().unwrap();
+    let real_dir = dir.path().join("real");
+    let etc = dir.path().join("etc");
+    fs::create_dir(&real_dir).unwrap();
+    fs::create_dir(&etc).unwrap();
+    let real = real_dir.join("srs-keys");
+    fs::write(&real, "old-one\n").unwrap();
+    fs::set_permissions(&real, fs::Permissions::from_mode(0o604)).unwrap();
+    let owner = if nix::unistd::Uid::effective().is_root() {
+        std::os::unix::fs::chown(&real, Some(65534), Some(65534)).unwrap();
+        (65534, 65534)
+    } else {
+        let m = fs::metadata(&real).unwrap();
+        (m.uid(), m.gid())
+    };
+    let link = etc.join("srs-keys");
+    std::os::unix::fs::symlink("../real/srs-keys", &link).unwrap();
+    srs()
+        .args(["keygen", "--rotate"])
+        .arg(&link)
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(fs::read_link(&link).unwrap(), Path::new("../real/srs-keys"));
+    let text = fs::read_to_string(&real).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!((lines.len(), lines[0].len(), lines[1]), (2, 32, "old-one"));
+    let m = fs::metadata(&real).unwrap();
+    assert_eq!(m.permissions().mode() & 0o777, 0o604);
+    assert_eq!((m.uid(), m.gid()), owner);
+    assert_eq!(
+        fs::read_dir(&real_dir).unwrap().count(),
+        1,
+        "no temporary file"
+    );
+    assert_eq!(fs::read_dir(&etc).unwrap().count(), 1, "no temporary file");
+}
+
+/// Output that cannot be written: one line and 74 for a full disk, a quiet
+/// 0 for a reader that went away; never a panic.
+#[test]
+fn unwritable_output_ends_with_74_or_quietly() {
+    let full = || {
+        fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        writer
+    };
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"s3cret\n");
+    let forward = [
+        "--now",
+        NOW,
+        "-k",
+        &k,
+        "forward",
+        "-a",
+        "fwd.example",
+        "a@o.example",
+    ];
+    let run = |args: &[&str], out: std::process::Stdio| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_srs"))
+            .args(args)
+            .stdout(out)
+            .output()
+            .unwrap()
+    };
+    for args in [&["keygen"][..], &forward[..]] {
+        let o = run(args, full().into());
+        assert_eq!(o.status.code(), Some(74), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            "srs: cannot write to standard output: No space left on device (os error 28)\n"
+        );
+        let o = run(args, closed().into());
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+    }
+}
+
+/// A mistyped subcommand is named as one, with the nearest subcommand; the
+/// Perl form still takes addresses.
+#[test]
+fn mistyped_subcommands_are_named() {
+    for (args, message) in [
+        (
+            &["forwrd", "-a", "fwd.example", "x@y"][..],
+            "srs: unknown subcommand 'forwrd' (did you mean 'forward'?)\n",
+        ),
+        (
+            &["-k", "k", "frobnicate"][..],
+            "srs: unknown subcommand 'frobnicate'\n",
+        ),
+        (
+            &["-k", "/etc/keys", "revrse", "x@y"][..],
+            "srs: unknown subcommand 'revrse' (did you mean 'reverse'?)\n",
+        ),
+        (
+            &["kegen"][..],
+            "srs: unknown subcommand 'kegen' (did you mean 'keygen'?)\n",
+        ),
+    ] {
+        srs()
+            .args(args)
+            .assert()
+            .code(64)
+            .stdout("")
+            .stderr(message);
+    }
+    srs()
+        .args([
+            "--secret=s3cret",
+            "--alias=fwd.example",
+            "alice@origin.example",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("SRS0="));
 }

@@ -945,3 +945,58 @@ fn configuration_errors_never_show_a_secret() {
         format!("{ALICE}\n")
     );
 }
+
+/// srsc's output to a full disk: one line and 74; to a reader that closed
+/// after the first answer (`| head -1`): a quiet 0. Never a panic.
+#[test]
+fn srsc_output_that_cannot_be_written() {
+    use std::io::{Read, Write};
+    let s = Setup::new();
+    let _d = Srsd::spawn(&[
+        "-d",
+        "fwd.example",
+        "-k",
+        s.keys().to_str().unwrap(),
+        "--listen",
+        &format!("socketmap=unix:{}", s.socketmap),
+    ]);
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_srsc"))
+        .args(["-s", &s.socketmap, "forward", "alice@origin.example"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(74));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "srsc: cannot write to standard output: No space left on device (os error 28)\n"
+    );
+    // A batch whose reader takes one line and goes away.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_srsc"))
+        .args(["-s", &s.socketmap])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        for _ in 0..2000 {
+            if stdin.write_all(b"forward alice@origin.example\n").is_err() {
+                break;
+            }
+        }
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 5];
+    stdout.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"SRS0=");
+    drop(stdout);
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+}

@@ -40,6 +40,10 @@ fn main() -> ExitCode {
 fn run(args: Vec<OsString>) -> Exit {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
+            eprintln!("{PROG}: {}", mail_srs::cli::unknown_subcommand(&e));
+            return Exit::Usage;
+        }
         Err(e) => return mail_srs::cli::report(&e),
     };
     let now = cli
@@ -109,11 +113,7 @@ fn answer(srs: &Srs, direction: &Direction, addresses: &[String], now: SystemTim
     match result.and_then(|()| batch.finish()) {
         Ok(report) if report.failed > 0 => Exit::DataErr,
         Ok(_) => Exit::Ok,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Exit::Ok,
-        Err(e) => {
-            eprintln!("{PROG}: cannot write the answers: {e}");
-            Exit::IoErr
-        }
+        Err(e) => Exit::write_failed(PROG, &e),
     }
 }
 
@@ -127,8 +127,11 @@ fn keygen(rotate: Option<&Path>) -> Exit {
     };
     match rotate {
         None => {
-            println!("{secret}");
-            Exit::Ok
+            let mut out = io::stdout().lock();
+            match writeln!(out, "{secret}").and_then(|()| out.flush()) {
+                Ok(()) => Exit::Ok,
+                Err(e) => Exit::write_failed(PROG, &e),
+            }
         }
         Some(path) => match secrets::rotate(path, &secret) {
             Ok(()) => Exit::Ok,

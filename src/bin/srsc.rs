@@ -41,7 +41,7 @@ fn answer(
 ) -> Result<bool, Exit> {
     match client.lookup(direction, address, alias) {
         Ok(Reply::Found(a)) => {
-            println!("{a}");
+            print_line(&a)?;
             Ok(true)
         }
         Ok(Reply::NotFound(reason)) => {
@@ -59,6 +59,15 @@ fn answer(
             })
         }
     }
+}
+
+/// Writes one answer line and flushes it, so a pipeline sees each answer
+/// as it comes; a failed write ends the program.
+fn print_line(line: &str) -> Result<(), Exit> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(|e| Exit::write_failed(PROG, &e))
 }
 
 fn one(client: &mut Client, direction: Direction, address: &str, alias: Option<&str>) -> Exit {
@@ -93,7 +102,9 @@ fn batch(client: &mut Client) -> Exit {
                 eprintln!(
                     "{PROG}: {line:?}: expected 'forward ADDRESS [ALIAS]' or 'reverse ADDRESS'"
                 );
-                println!();
+                if let Err(e) = print_line("") {
+                    return e;
+                }
                 all_found = false;
                 continue;
             }
@@ -101,12 +112,13 @@ fn batch(client: &mut Client) -> Exit {
         match answer(client, request.0, request.1, request.2) {
             Ok(true) => {}
             Ok(false) => {
-                println!();
+                if let Err(e) = print_line("") {
+                    return e;
+                }
                 all_found = false;
             }
             Err(e) => return e,
         }
-        let _ = io::stdout().flush();
     }
     if all_found { Exit::Ok } else { Exit::NotFound }
 }

@@ -107,7 +107,9 @@ pub fn detect(args: &[OsString]) -> bool {
         return false;
     }
     let mut has_subcommand = false;
-    for arg in args {
+    let mut first_operand = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         let arg = arg.to_string_lossy();
         if arg == "--" {
             break;
@@ -118,9 +120,13 @@ pub fn detect(args: &[OsString]) -> bool {
         if SUBCOMMANDS.contains(&arg.as_ref()) {
             has_subcommand = true;
         }
-        let Some((name, _)) = option_name(&arg) else {
+        let Some((name, inline)) = option_name(&arg) else {
+            first_operand.get_or_insert_with(|| arg.into_owned());
             continue;
         };
+        if inline.is_none() && modern_takes_value(&arg) {
+            args.next();
+        }
         let single_dash_long = !arg.starts_with("--") && name.len() > 1;
         let perl_only =
             matches!(resolve(name), Ok((n, _)) if LEGACY_ONLY.contains(&n)) && name.len() >= 3;
@@ -128,7 +134,29 @@ pub fn detect(args: &[OsString]) -> bool {
             return true;
         }
     }
-    !has_subcommand
+    // A bare word where an address or subcommand goes is a mistyped
+    // subcommand (`srs forwrd`), never an address: leave it to the
+    // subcommand parser, which says so.
+    let word =
+        first_operand.is_some_and(|o| !o.is_empty() && o.bytes().all(|b| b.is_ascii_alphabetic()));
+    !has_subcommand && !word
+}
+
+/// Whether `arg` (`-k` or `--secret-file`) is an option of the subcommand
+/// form that takes its value from the next argument.
+fn modern_takes_value(arg: &str) -> bool {
+    use clap::CommandFactory;
+    let cmd = super::srs::Cli::command();
+    let takes = |a: &clap::Arg| {
+        let matches = match arg.strip_prefix("--") {
+            Some(long) => a.get_long() == Some(long),
+            None => arg.len() == 2 && a.get_short().map(String::from).as_deref() == arg.get(1..),
+        };
+        matches && a.get_action().takes_values()
+    };
+    cmd.get_arguments()
+        .chain(cmd.get_subcommands().flat_map(|c| c.get_arguments()))
+        .any(takes)
 }
 
 fn utf8(s: &OsStr) -> Result<String, LegacyError> {

@@ -21,6 +21,22 @@ pub fn report(e: &clap::Error) -> crate::exit::Exit {
     }
 }
 
+/// "unknown subcommand 'forwrd' (did you mean 'forward'?)" for clap's
+/// invalid-subcommand error, on one line.
+pub fn unknown_subcommand(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let text = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => v.first().cloned(),
+        _ => None,
+    };
+    let typed = text(ContextKind::InvalidSubcommand).unwrap_or_default();
+    match text(ContextKind::SuggestedSubcommand) {
+        Some(near) => format!("unknown subcommand '{typed}' (did you mean '{near}'?)"),
+        None => format!("unknown subcommand '{typed}'"),
+    }
+}
+
 /// Every key of the configuration file srsd and the pipe helpers share: the
 /// long options of the three programs, and `domain`, which the helpers read
 /// as their alias.
