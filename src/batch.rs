@@ -44,12 +44,22 @@ pub struct Batch<'a, W: Write, D: Write> {
     report: Report,
 }
 
-/// Shortens `s` for a diagnostic, on a character boundary.
+/// Shortens `s` for a diagnostic, on a character boundary, with control
+/// characters escaped so they cannot act on a terminal or split a log line.
 fn quote(s: &str) -> String {
-    match s.char_indices().nth(QUOTE_LIMIT) {
-        Some((i, _)) => format!("{}...", &s[..i]),
-        None => s.to_owned(),
+    let mut out = String::with_capacity(s.len().min(QUOTE_LIMIT * 2));
+    for (n, c) in s.chars().enumerate() {
+        if n == QUOTE_LIMIT {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
     }
+    out
 }
 
 impl<'a, W: Write, D: Write> Batch<'a, W, D> {
@@ -73,8 +83,10 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
         }
     }
 
-    /// Answers one address.
+    /// Answers one address; one pair of angle brackets around it is removed.
     pub fn address(&mut self, input: &str) -> io::Result<()> {
+        let given = input;
+        let input = crate::srs::strip_angle_brackets(input);
         let result = match self.direction {
             Direction::Forward { alias } => self
                 .srs
@@ -100,7 +112,7 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
                 }
                 self.out.write_all(answer.as_bytes())?;
             }
-            Err(reason) => self.fail(input, &reason)?,
+            Err(reason) => self.fail(given, &reason)?,
         }
         self.out.write_all(b"\n")
     }

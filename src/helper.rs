@@ -84,6 +84,7 @@ pub fn sender(option: Option<&str>, head: &Head) -> Option<String> {
     option
         .map(str::to_owned)
         .or_else(|| env_first(&["SENDER"]))
+        .map(|s| crate::srs::strip_angle_brackets(&s).to_owned())
         .or_else(|| head.sender())
 }
 
@@ -94,6 +95,7 @@ pub fn recipient(option: Option<&str>) -> Option<String> {
     option
         .map(str::to_owned)
         .or_else(|| env_first(&["ORIGINAL_RECIPIENT", "RECIPIENT"]))
+        .map(|r| crate::srs::strip_angle_brackets(&r).to_owned())
         .or_else(|| {
             Some(format!(
                 "{}@{}",

@@ -2,7 +2,8 @@
 //! Mail::SRS, libsrs2, postsrsd and pysrs.
 //!
 //! The codec is pure: the clock is an argument, nothing is logged, nothing is
-//! read from disk. See `SPEC.md` sections 1 to 3 for the rules it follows.
+//! read from disk. The README's "Compatibility decisions" lists where it
+//! follows one existing implementation over another.
 
 mod address;
 mod hash;
@@ -13,6 +14,7 @@ use std::str::FromStr;
 use std::time::SystemTime;
 
 pub use address::Form;
+pub use address::{check_domain, strip_angle_brackets};
 use hash::Key;
 pub use hash::{HashAlphabet, MAX_HASH_LENGTH};
 use thiserror::Error;
@@ -151,6 +153,23 @@ pub enum ForwardError {
     /// address reverse to a different one (the hash input has no delimiters).
     #[error("domain contains '=', which SRS cannot carry unambiguously")]
     EqualsInHost,
+    /// Nothing before the `@`, quoted (`""@x`) or not (`@x`): such an SRS
+    /// address could not be reversed.
+    #[error("empty local part before @")]
+    EmptyLocalPart,
+    /// A control character or NUL anywhere in the address.
+    #[error("control character U+{:04X} in the address", *.0 as u32)]
+    ControlCharacter(char),
+    /// Whitespace in a local part that is not quoted.
+    #[error("unquoted white space in the local part (write \"local part\"@domain)")]
+    UnquotedWhitespace,
+    /// `<` or `>` in a local part that is not quoted: an address still
+    /// wrapped in angle brackets, or half of them.
+    #[error("angle bracket in the address (give it without < >)")]
+    AngleBracket,
+    /// A character that no domain or address literal holds.
+    #[error("domain contains {0:?}, which no domain does")]
+    BadDomainCharacter(char),
 }
 
 /// Why an address could not be reversed; each names the check that failed.
@@ -340,9 +359,7 @@ impl Srs {
             address::SplitError::EmptyHost => ForwardError::EmptyHost,
             address::SplitError::BadLocalPart => ForwardError::BadLocalPart,
         })?;
-        if parts.host.bytes().any(|b| b == b'=') {
-            return Err(ForwardError::EqualsInHost);
-        }
+        check_sender(sender, &parts, form)?;
         if !self.options.always_rewrite && self.is_ours(parts.host, Some(alias)) {
             return Ok(Forwarded::Unchanged(Unchanged::LocalDomain));
         }
@@ -553,6 +570,38 @@ impl Srs {
 
 /// Splits at the first `=`, searching bytes (`=` is ASCII, so the split is
 /// on a character boundary).
+/// Refuses what is not an address before it is signed: a signed address
+/// would carry it to the next hop and back. In the internal form (Postfix's
+/// unquoted rendering of a quoted local part) the local part may hold
+/// white space and brackets.
+fn check_sender(sender: &str, parts: &address::Parts<'_>, form: Form) -> Result<(), ForwardError> {
+    if let Some(c) = sender.chars().find(|c| c.is_control()) {
+        return Err(ForwardError::ControlCharacter(c));
+    }
+    if parts.local.is_empty() {
+        return Err(ForwardError::EmptyLocalPart);
+    }
+    if parts.host.contains('=') {
+        return Err(ForwardError::EqualsInHost);
+    }
+    if let Some(c) = parts
+        .host
+        .chars()
+        .find(|&c| c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | '"' | '\\'))
+    {
+        return Err(ForwardError::BadDomainCharacter(c));
+    }
+    if form == Form::External && !parts.quoted {
+        if parts.local.contains(char::is_whitespace) {
+            return Err(ForwardError::UnquotedWhitespace);
+        }
+        if parts.local.contains(['<', '>']) {
+            return Err(ForwardError::AngleBracket);
+        }
+    }
+    Ok(())
+}
+
 fn split_eq(s: &str) -> Option<(&str, &str)> {
     let i = s.bytes().position(|b| b == b'=')?;
     Some((&s[..i], &s[i + 1..]))
@@ -664,16 +713,17 @@ mod tests {
 
     #[test]
     fn a_domain_with_equals_is_refused() {
-        // Signed, "x@evil=y" would reverse to "y=x@evil" with the same hash.
+        // Signed, "x@evil=" would reverse to "=x@evil" with a valid hash: the
+        // hash input has no delimiters, and "evil=" + "x" is "evil" + "=x".
+        // ("x@evil=y" would not: "evil=y" + "x" differs from "evil" + "y=x".)
         let srs = Srs::new(&[b"k"], Options::default()).unwrap();
-        assert_eq!(
-            srs.forward("x@evil=y", "fwd.example", day_20780()),
-            Err(ForwardError::EqualsInHost)
-        );
-        assert_eq!(
-            srs.forward("@SRS1=", "fwd.example", day_20780()),
-            Err(ForwardError::EqualsInHost)
-        );
+        for sender in ["x@evil=", "x@evil=y", "x@SRS1="] {
+            assert_eq!(
+                srs.forward(sender, "fwd.example", day_20780()),
+                Err(ForwardError::EqualsInHost),
+                "{sender}"
+            );
+        }
     }
 
     #[test]

@@ -890,3 +890,51 @@ fn mistyped_subcommands_are_named() {
         .success()
         .stdout(predicate::str::starts_with("SRS0="));
 }
+
+/// One pair of angle brackets is taken off; control characters, unquoted
+/// white space and empty local parts are refused with a reason; the alias
+/// must be a domain.
+#[test]
+fn addresses_as_mtas_print_them_and_input_that_is_not_one() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"s3cret\n");
+    srs_with(&k)
+        .args(["forward", "-a", "fwd.example", "<alice@origin.example>"])
+        .assert()
+        .success()
+        .stdout("SRS0=F0KE=JM=origin.example=alice@fwd.example\n");
+    srs_with(&k)
+        .args(["reverse", "<SRS0=F0KE=JM=origin.example=alice@fwd.example>"])
+        .assert()
+        .success()
+        .stdout("alice@origin.example\n");
+    srs_with(&k)
+        .args(["forward", "-a", "fwd.example"])
+        .write_stdin("al\x01ice@origin.example\nal ice@origin.example\n\"\"@origin.example\n@origin.example\n<<alice@origin.example>>\n")
+        .assert()
+        .code(65)
+        .stdout("\n\n\n\n\n")
+        .stderr(concat!(
+            "srs: al\\u{1}ice@origin.example: control character U+0001 in the address\n",
+            "srs: al ice@origin.example: unquoted white space in the local part (write \"local part\"@domain)\n",
+            "srs: \"\"@origin.example: empty local part before @\n",
+            "srs: @origin.example: empty local part before @\n",
+            "srs: <<alice@origin.example>>: domain contains '>', which no domain does\n",
+        ));
+    srs_with(&k)
+        .args(["forward", "-a", "bad domain", "alice@origin.example"])
+        .assert()
+        .code(64)
+        .stderr(predicate::str::contains(
+            "invalid value 'bad domain' for '--alias <DOMAIN>': ' ' cannot appear in a domain",
+        ));
+    srs()
+        .args([
+            "--secret=s3cret",
+            "--alias=bad domain",
+            "alice@origin.example",
+        ])
+        .assert()
+        .code(64)
+        .stderr("srs: --alias \"bad domain\": ' ' cannot appear in a domain\n");
+}

@@ -498,3 +498,49 @@ fn partial_hand_offs_defer() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(f.stdin(), message);
 }
+
+/// The sender and recipient may come in angle brackets, as MTAs print them;
+/// an alias that is not a domain defers the message with one line.
+#[test]
+fn bracketed_addresses_and_a_bad_alias() {
+    let f = Fake::new();
+    let o = f.run(
+        FORWARDER,
+        &["-a", "fwd.example", "d@example.net"],
+        &[("SENDER", "<alice@origin.example>")],
+        b"x\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let argv = f.argv();
+    assert!(
+        argv[2].starts_with("SRS0=") && argv[2].ends_with("=origin.example=alice@fwd.example"),
+        "{argv:?}"
+    );
+
+    let recipient = format!("<{}>", srs_forward(&f.keys(), "alice@origin.example"));
+    let o = f.run(
+        REVERSER,
+        &["--recipient", &recipient],
+        &[("SENDER", "")],
+        b"x\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        f.argv().last().map(String::as_str),
+        Some("alice@origin.example")
+    );
+
+    let f = Fake::new();
+    let o = f.run(
+        FORWARDER,
+        &["-a", "bad domain", "d@example.net"],
+        &[("SENDER", "a@origin.example")],
+        b"x\n",
+    );
+    assert_eq!(o.status.code(), Some(75));
+    assert_eq!(
+        stderr(&o),
+        "srs-forwarder: invalid value 'bad domain' for '--alias <DOMAIN>': ' ' cannot appear in a domain\n"
+    );
+    assert!(!f.called());
+}

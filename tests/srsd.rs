@@ -974,6 +974,16 @@ fn srsc_output_that_cannot_be_written() {
         String::from_utf8_lossy(&o.stderr),
         "srsc: cannot write to standard output: No space left on device (os error 28)\n"
     );
+    // Angle brackets, as MTAs print addresses, are taken off.
+    assert_eq!(
+        stdout(&srsc(&[
+            "-s",
+            &s.socketmap,
+            "forward",
+            "<alice@origin.example>"
+        ])),
+        format!("{ALICE}\n")
+    );
     // A batch whose reader takes one line and goes away.
     let mut child = Command::new(env!("CARGO_BIN_EXE_srsc"))
         .args(["-s", &s.socketmap])

@@ -167,6 +167,12 @@ fn run_legacy(args: &[OsString]) -> Exit {
             return Exit::Usage;
         }
     };
+    if let Some(alias) = &a.alias
+        && let Err(e) = mail_srs::srs::check_domain(alias)
+    {
+        eprintln!("{PROG}: --alias {alias:?}: {e}");
+        return Exit::Usage;
+    }
     let direction = match (&a.alias, a.reverse) {
         (_, true) => Direction::Reverse,
         (Some(alias), false) => Direction::Forward {

@@ -39,6 +39,8 @@ fn answer(
     address: &str,
     alias: Option<&str>,
 ) -> Result<bool, Exit> {
+    // MTAs print addresses in angle brackets; the daemon wants them bare.
+    let address = mail_srs::srs::strip_angle_brackets(address);
     match client.lookup(direction, address, alias) {
         Ok(Reply::Found(a)) => {
             print_line(&a)?;

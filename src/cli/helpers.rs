@@ -78,7 +78,7 @@ impl Common {
 )]
 pub struct ForwarderCli {
     /// The SRS domain [default: the configuration's domain, then $HOST]
-    #[arg(short, long, value_name = "DOMAIN")]
+    #[arg(short, long, value_name = "DOMAIN", value_parser = super::parse_domain)]
     pub alias: Option<String>,
 
     /// Where the message goes
@@ -108,7 +108,7 @@ pub struct ReverserCli {
     pub recipient: Option<String>,
 
     /// Your SRS domain: a result at it is reversed again
-    #[arg(short, long, value_name = "DOMAIN")]
+    #[arg(short, long, value_name = "DOMAIN", value_parser = super::parse_domain)]
     pub alias: Option<String>,
 
     /// Drop a message to an invalid SRS address with a log line (exit 0) instead of refusing it (exit 67)

@@ -21,6 +21,11 @@ pub fn report(e: &clap::Error) -> crate::exit::Exit {
     }
 }
 
+/// clap value parser for an SRS domain or an address at it.
+pub fn parse_domain(s: &str) -> Result<String, String> {
+    crate::srs::check_domain(s).map(|()| s.to_owned())
+}
+
 /// "unknown subcommand 'forwrd' (did you mean 'forward'?)" for clap's
 /// invalid-subcommand error, on one line.
 pub fn unknown_subcommand(e: &clap::Error) -> String {

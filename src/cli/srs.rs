@@ -34,7 +34,7 @@ pub enum Command {
     /// Rewrite each sender into an SRS address at the alias domain
     Forward {
         /// Your forwarding domain, or an address at it (only its domain is used)
-        #[arg(short, long, value_name = "DOMAIN")]
+        #[arg(short, long, value_name = "DOMAIN", value_parser = super::parse_domain)]
         alias: String,
         /// Senders to rewrite; standard input when none are given
         #[arg(value_name = "ADDRESS")]
@@ -43,7 +43,7 @@ pub enum Command {
     /// Check each SRS address and print the address it stands for
     Reverse {
         /// Your forwarding domain: results at it are reversed again
-        #[arg(short, long, value_name = "DOMAIN")]
+        #[arg(short, long, value_name = "DOMAIN", value_parser = super::parse_domain)]
         alias: Option<String>,
         /// SRS addresses to reverse; standard input when none are given
         #[arg(value_name = "ADDRESS")]

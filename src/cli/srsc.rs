@@ -60,7 +60,7 @@ pub enum Request {
         #[arg(value_name = "ADDRESS")]
         address: String,
         /// The alias domain (line protocol only; socketmap and tcp-table use srsd's domain)
-        #[arg(value_name = "ALIAS")]
+        #[arg(value_name = "ALIAS", value_parser = super::parse_domain)]
         alias: Option<String>,
     },
     /// Turn an SRS address back into the address it stands for

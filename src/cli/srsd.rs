@@ -27,7 +27,7 @@ pub struct Cli {
     pub config: Option<PathBuf>,
 
     /// The SRS domain: forward rewrites senders into addresses at it
-    #[arg(short, long, value_name = "DOMAIN")]
+    #[arg(short, long, value_name = "DOMAIN", value_parser = super::parse_domain)]
     pub domain: String,
 
     /// A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]

@@ -116,6 +116,35 @@ pub fn same_domain(a: &str, b: &str) -> bool {
         .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
+/// Removes one pair of angle brackets around a whole address, as MTAs print
+/// addresses (`<alice@example.com>`); `<>` becomes the null sender.
+pub fn strip_angle_brackets(address: &str) -> &str {
+    address
+        .strip_prefix('<')
+        .and_then(|a| a.strip_suffix('>'))
+        .unwrap_or(address)
+}
+
+/// Checks an SRS domain (an alias or srsd's `--domain`), given as a domain
+/// or as an address at it: letters, digits, `-`, `_` and dots, in labels
+/// that are not empty.
+pub fn check_domain(alias: &str) -> Result<(), String> {
+    let domain = alias_domain(alias).trim_end_matches('.');
+    if domain.is_empty() {
+        return Err("the domain is empty".to_owned());
+    }
+    if let Some(c) = domain
+        .chars()
+        .find(|&c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!("{c:?} cannot appear in a domain"));
+    }
+    if domain.split('.').any(str::is_empty) {
+        return Err("a domain has no empty labels (..)".to_owned());
+    }
+    Ok(())
+}
+
 /// The domain of an alias given as a domain or as an address.
 pub fn alias_domain(alias: &str) -> &str {
     last_at(alias).map_or(alias, |at| &alias[at + 1..])
