@@ -286,3 +286,50 @@ fn postsrsd_reverses_ours_and_we_reverse_postsrsd() {
         }
     });
 }
+
+/// postsrsd 1.10 takes a leading `#` comment line of its secrets file as its
+/// signing secret, where we skip it: srs-keys(5) and the README's migration
+/// notes warn about this. The same file without the comment signs alike.
+#[test]
+fn postsrsd_signs_with_a_comment_line_where_we_skip_it() {
+    let Some(program) = common::peer("postsrsd", "postsrsd") else {
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    let with_comment = dir.path().join("commented");
+    std::fs::write(&with_comment, format!("# site keys\n{SECRET}\n")).unwrap();
+    let as_secret = dir.path().join("as-secret");
+    std::fs::write(&as_secret, "# site keys\n").unwrap();
+    for p in [&with_comment, &as_secret] {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    }
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    twice(|| {
+        let d = Postsrsd::start(&program, &path(&with_comment), "=");
+        let theirs = d.get(d.forward, "alice@origin.example").unwrap();
+        let forward = |keys: &str| {
+            lines(ours().args([
+                "-k",
+                keys,
+                "forward",
+                "-a",
+                "fwd.example",
+                "alice@origin.example",
+            ]))
+        };
+        // Ours, from the same file, signs with the secret after the comment.
+        assert_eq!(forward(&keys().path), forward(&path(&with_comment)));
+        assert_ne!(forward(&path(&with_comment)), std::slice::from_ref(&theirs));
+        // postsrsd signed with the comment line itself. Our reader skips a
+        // comment, so give it as --secret.
+        let made = lines(ours().args([
+            "--secret",
+            "# site keys",
+            "forward",
+            "-a",
+            "fwd.example",
+            "alice@origin.example",
+        ]));
+        assert_eq!(made, [theirs]);
+    });
+}
