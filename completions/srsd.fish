@@ -16,6 +16,8 @@ url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srsd -l socket-mode -d 'Permissions of Unix sockets, in octal [default: 0666]' -r
 complete -c srsd -l max-connections -d 'Connections served at once; more wait in the listen queue [default: 10240]' -r
 complete -c srsd -l idle-timeout -d 'Seconds a connection may stay idle before it is closed [default: 300]' -r
+complete -c srsd -l request-timeout -d 'Seconds a request may take from its first byte to its end before the connection is closed [default: 10]' -r
+complete -c srsd -l drain-timeout -d 'Seconds connections get at shutdown to finish their replies before they are cut off [default: 5]' -r
 complete -c srsd -l user -d 'Run as this user once the sockets are bound (and its group, unless --group)' -r
 complete -c srsd -l group -d 'Run with this group once the sockets are bound' -r
 complete -c srsd -l chroot -d 'Change root to DIR once the sockets are bound; reloads then read files inside it' -r -F
@@ -32,6 +34,7 @@ debug\t'Also every connection'"
 complete -c srsd -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
 complete -c srsd -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
 complete -c srsd -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'
+complete -c srsd -l allow-non-loopback -d 'Allow inet listeners on addresses other than loopback (anyone who reaches them can mint valid SRS addresses)'
 complete -c srsd -l line-keep-alive -d 'Keep line-protocol connections open after each reply (Perl srsd and Exim close them)'
 complete -c srsd -l background -d 'Detach and run in the background once ready (the default is the foreground, as systemd wants); use with --log syslog'
 complete -c srsd -s h -l help -d 'Print help (see more with \'--help\')'

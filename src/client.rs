@@ -187,12 +187,16 @@ impl Client {
             ClientProtocol::TcpTable | ClientProtocol::Line => {
                 let mut line = Vec::new();
                 conn.by_ref()
-                    .take(tcp_table::MAX_LINE as u64 + 1)
+                    .take(crate::protocol::MAX_LINE as u64)
                     .read_until(b'\n', &mut line)
                     .map_err(io_failure)?;
                 if line.pop() != Some(b'\n') {
                     return Err(ClientError::Protocol(
-                        "reply not terminated by a newline".into(),
+                        if line.len() + 1 >= crate::protocol::MAX_LINE {
+                            format!("reply longer than {} bytes", crate::protocol::MAX_LINE)
+                        } else {
+                            "reply not terminated by a newline".to_owned()
+                        },
                     ));
                 }
                 let line = String::from_utf8(line)

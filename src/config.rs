@@ -13,15 +13,11 @@
 //! the key, and never quotes a value or a line it could not parse.
 
 use std::ffi::OsString;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::parser::ValueSource;
 use clap::{ArgAction, ArgMatches, Command, CommandFactory, FromArgMatches};
 use thiserror::Error;
-
-/// Largest configuration file read, in bytes.
-pub const MAX_FILE: u64 = 1 << 20;
 
 /// One `key = value` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,13 +40,6 @@ pub enum ConfigError {
         path: PathBuf,
         /// Why.
         source: std::io::Error,
-    },
-    /// The path names something other than a regular file (a FIFO would
-    /// block the reader, a directory cannot be read).
-    #[error("configuration file {} is not a regular file", path.display())]
-    NotRegular {
-        /// The file.
-        path: PathBuf,
     },
     /// A line is wrong.
     #[error("{}, line {line}: {message}", path.display())]
@@ -89,28 +78,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>, ConfigError> {
     Ok(entries)
 }
 
-/// Reads a configuration file: a regular file of at most [`MAX_FILE`] bytes.
+/// Reads a configuration file: a regular file of at most
+/// [`crate::regular::MAX_SIZE`] bytes, in UTF-8.
 pub fn read(path: &Path) -> Result<String, ConfigError> {
     let err = |source| ConfigError::Read {
         path: path.to_owned(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(err)?;
-    if !file.metadata().map_err(err)?.is_file() {
-        return Err(ConfigError::NotRegular {
-            path: path.to_owned(),
-        });
-    }
-    let mut text = String::new();
-    file.take(MAX_FILE + 1)
-        .read_to_string(&mut text)
-        .map_err(err)?;
-    if text.len() as u64 > MAX_FILE {
-        return Err(err(std::io::Error::other(format!(
-            "larger than {MAX_FILE} bytes"
-        ))));
-    }
-    Ok(text)
+    let bytes = crate::regular::read(path).map_err(err)?;
+    String::from_utf8(bytes).map_err(|_| {
+        err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8 text",
+        ))
+    })
 }
 
 /// How a program reads the shared file.
@@ -120,6 +101,9 @@ pub struct Reading<'a> {
     pub renames: &'a [(&'a str, &'a str)],
     /// Keys that belong to other programs of the suite: skipped.
     pub elsewhere: &'a [String],
+    /// The chroot the reader runs in: the file named from outside is
+    /// opened inside it (see [`crate::daemon::privdrop::inside`]).
+    pub chroot: Option<&'a Path>,
 }
 
 /// Why the settings could not be loaded.
@@ -152,7 +136,16 @@ pub fn load<P: CommandFactory + FromArgMatches>(
     let first = relaxed.try_get_matches_from(args)?;
     let mut all: Vec<OsString> = args.iter().take(1).cloned().collect();
     if let Some(path) = first.get_one::<PathBuf>("config") {
-        all.extend(file_args(&cmd, path, &first, reading)?);
+        let inside = match reading.chroot {
+            Some(root) => {
+                crate::daemon::privdrop::inside(root, path).map_err(|e| ConfigError::Read {
+                    path: path.clone(),
+                    source: std::io::Error::other(e),
+                })?
+            }
+            None => path.clone(),
+        };
+        all.extend(file_args(&cmd, &inside, &first, reading)?);
     }
     all.extend(args.iter().skip(1).cloned());
     let mut matches = cmd.try_get_matches_from(all)?;

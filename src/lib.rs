@@ -20,6 +20,7 @@ pub mod exit;
 pub mod helper;
 pub mod log;
 pub mod protocol;
+pub mod regular;
 pub mod reinject;
 pub mod secrets;
 pub mod srs;

@@ -104,7 +104,7 @@ pub fn read_file(path: &Path, ends: LineEnds) -> Result<KeysFile, SecretsError> 
         path: path.to_owned(),
         source,
     };
-    let contents = fs::read(path).map_err(read_err)?;
+    let contents = crate::regular::read(path).map_err(read_err)?;
     let world_readable = fs::metadata(path).map_err(read_err)?.permissions().mode() & 0o004 != 0;
     let secrets = parse(&contents, ends);
     if secrets.0.is_empty() {

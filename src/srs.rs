@@ -282,6 +282,12 @@ impl<'a> Tagged<'a> {
     }
 }
 
+/// Whether `address` looks like an SRS address (`SRS0`/`SRS1` and a
+/// separator at the start), whether or not its hash is valid.
+pub fn looks_like_srs(address: &str) -> bool {
+    Tagged::parse(address.trim_start_matches('"')).is_some()
+}
+
 /// One verified step back: the previous address's local part and host.
 enum Step<'a> {
     /// An SRS0 unwrapped to the original sender.

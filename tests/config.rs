@@ -176,6 +176,6 @@ fn a_configuration_that_is_not_a_regular_file_is_refused() {
     let d = dir.path().to_str().unwrap();
     assert_eq!(
         file_error(Cli::load(&args(&["srsd", "-c", d]))),
-        format!("configuration file {d} is not a regular file")
+        format!("cannot read configuration file {d}: not a regular file (a directory)")
     );
 }

@@ -36,6 +36,8 @@ fn state(secrets: &[&[u8]]) -> State {
 /// A daemon on a socketmap and a line Unix socket and two tcp_table ports.
 struct Daemon {
     dir: TempDir,
+    /// The forward tcp_table listener's descriptor, to break it from outside.
+    forward_fd: std::os::fd::RawFd,
     forward: u16,
     reverse: u16,
     shared: Shared,
@@ -59,6 +61,7 @@ impl Daemon {
             tf.local_addr().unwrap().port(),
             tr.local_addr().unwrap().port(),
         );
+        let forward_fd = std::os::fd::AsRawFd::as_raw_fd(&tf);
         let listeners = vec![
             Listener {
                 protocol: Protocol::Socketmap,
@@ -90,6 +93,7 @@ impl Daemon {
         });
         Daemon {
             dir,
+            forward_fd,
             forward,
             reverse,
             shared,
@@ -117,6 +121,21 @@ impl Daemon {
     fn shutdown(mut self) -> std::io::Result<()> {
         self.stop.send(true).unwrap();
         self.thread.take().unwrap().join().unwrap()
+    }
+
+    /// Waits (at most 30 s, so a daemon that hangs fails the test) for
+    /// `run` to return, after asking it to stop if `stop`.
+    fn ended(mut self, stop: bool) -> std::io::Result<()> {
+        if stop {
+            self.stop.send(true).unwrap();
+        }
+        let thread = self.thread.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(thread.join().unwrap());
+        });
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("the daemon did not stop within 30 s")
     }
 }
 
@@ -473,4 +492,182 @@ fn a_dropped_shutdown_sender_stops_the_daemon() {
     // Drop the only sender without ever sending.
     drop(std::mem::replace(&mut d.stop, replacement));
     d.thread.take().unwrap().join().unwrap().unwrap();
+}
+
+/// Slowloris: clients that trickle a byte at a time on one listener are cut
+/// off at the request deadline, and cannot take the other listeners' slots.
+#[test]
+fn trickling_clients_starve_no_listener() {
+    let d = Arc::new(Daemon::start(Limits {
+        max_connections: 8,
+        idle_timeout: Duration::from_secs(15),
+        request_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    }));
+    let attack_until = std::time::Instant::now() + Duration::from_secs(4);
+    let attackers: Vec<_> = (0..12)
+        .map(|_| {
+            let path = d.path("socketmap");
+            std::thread::spawn(move || {
+                // Bounded: 4 s in all; a closed connection is opened again.
+                while std::time::Instant::now() < attack_until {
+                    let Ok(mut s) = UnixStream::connect(&path) else {
+                        continue;
+                    };
+                    while std::time::Instant::now() < attack_until && s.write_all(b"9").is_ok() {
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                }
+            })
+        })
+        .collect();
+    // Probes while the attack runs: on another listener, and on the
+    // attacked one, every probe is answered.
+    while std::time::Instant::now() + Duration::from_millis(500) < attack_until {
+        let mut f = d.tcp(d.forward);
+        f.write_all(b"get alice@origin.example\n").unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(f), &mut line).unwrap();
+        assert_eq!(line, format!("200 {ALICE}\n"));
+        let mut s = d.unix("socketmap");
+        s.write_all(&netstring("forward alice@origin.example"))
+            .unwrap();
+        assert_eq!(read_netstrings(&mut s, 1), [format!("OK {ALICE}")]);
+    }
+    for a in attackers {
+        a.join().unwrap();
+    }
+    // A request that does not complete in time is closed, even though the
+    // client keeps sending.
+    let mut slow = d.unix("socketmap");
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut closed = false;
+    for _ in 0..100 {
+        if slow.write_all(b"9").is_err() {
+            closed = true;
+            break;
+        }
+        let mut byte = [0u8; 1];
+        slow.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        if matches!(slow.read(&mut byte), Ok(0)) {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "a trickling request was never cut off");
+}
+
+/// A client that never reads its replies holds a stop for the drain time at
+/// most, then is cut off.
+#[test]
+fn stop_waits_for_the_drain_time_at_most() {
+    let d = Daemon::start(Limits {
+        drain_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    });
+    let mut stuck = d.tcp(d.reverse);
+    // A small receive buffer, so srsd's replies back up soon.
+    nix::sys::socket::setsockopt(&stuck, nix::sys::socket::sockopt::RcvBuf, &4096).unwrap();
+    stuck
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let request = format!("get {ALICE}\n");
+    let mut sent = 0;
+    while sent < 1_000_000 && stuck.write_all(request.as_bytes()).is_ok() {
+        sent += 1;
+    }
+    // A request answered just before the stop is answered whole.
+    let mut s = d.unix("socketmap");
+    s.write_all(&netstring("forward alice@origin.example"))
+        .unwrap();
+    assert_eq!(read_netstrings(&mut s, 1), [format!("OK {ALICE}")]);
+    d.ended(true).unwrap();
+}
+
+/// A listener whose accept fails for good stops the whole daemon with the
+/// error, instead of leaving the others serving alone.
+#[test]
+fn a_broken_listener_stops_every_listener() {
+    let d = Daemon::start(Limits::default());
+    let mut s = d.unix("socketmap");
+    s.write_all(&netstring("forward alice@origin.example"))
+        .unwrap();
+    assert_eq!(read_netstrings(&mut s, 1), [format!("OK {ALICE}")]);
+    // On Linux, shutting down a listening socket makes accept fail (EINVAL).
+    nix::sys::socket::shutdown(d.forward_fd, nix::sys::socket::Shutdown::Read).unwrap();
+    let socketmap = d.path("socketmap");
+    let e = d.ended(false).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("accept on a tcp-forward listener failed"),
+        "{e}"
+    );
+    assert!(!socketmap.exists());
+    assert_eq!(read_to_end(&mut s), "");
+}
+
+/// One line limit for tcp_table and the line protocol: 4096 bytes with the
+/// newline. socketmap replies stay within the netstring limit.
+#[test]
+fn line_limits_at_the_boundary() {
+    let d = Daemon::start(Limits::default());
+    let key = |total: usize| {
+        // "get " + local + "@o.example" + "\n" = total bytes.
+        let local = "a".repeat(total - "get @o.example\n".len());
+        format!("get {local}@o.example\n")
+    };
+    let mut fits = d.tcp(d.forward);
+    fits.write_all(key(4096).as_bytes()).unwrap();
+    let mut reply = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(fits), &mut reply).unwrap();
+    // The key fits; its SRS form does not fit a reply line.
+    assert_eq!(reply, "500 reply too long\n");
+    let mut over = d.tcp(d.forward);
+    over.write_all(key(4097).as_bytes()).unwrap();
+    assert_eq!(read_to_end(&mut over), "500 request too long\n");
+    let mut small = d.tcp(d.forward);
+    small.write_all(key(4096 - 40).as_bytes()).unwrap();
+    let mut reply = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(small), &mut reply).unwrap();
+    assert!(
+        reply.starts_with("200 SRS0=") && reply.len() <= 4096,
+        "{}",
+        reply.len()
+    );
+
+    let line = |total: usize| {
+        let local = "a".repeat(total - "REVERSE @o.example\n".len());
+        format!("REVERSE {local}@o.example\n")
+    };
+    let mut fits = d.unix("line");
+    fits.write_all(line(4096).as_bytes()).unwrap();
+    assert_eq!(read_to_end(&mut fits), "ERROR: not an SRS address\n");
+    let mut over = d.unix("line");
+    over.write_all(line(4097).as_bytes()).unwrap();
+    assert_eq!(read_to_end(&mut over), "ERROR: request too long\n");
+
+    // A socketmap request at the netstring limit whose answer would be over it.
+    let mut big = d.unix("socketmap");
+    let local = "a".repeat(100_000 - "forward @o.example".len());
+    big.write_all(&netstring(&format!("forward {local}@o.example")))
+        .unwrap();
+    assert_eq!(read_netstrings(&mut big, 1), ["NOTFOUND "]);
+}
+
+/// Asking the forward map to forward one of our own SRS addresses names
+/// the likely mistake instead of "local domain".
+#[test]
+fn an_srs_address_on_the_forward_map_says_so() {
+    let d = Daemon::start(Limits::default());
+    let mut f = d.tcp(d.forward);
+    f.write_all(format!("get {ALICE}\n").as_bytes()).unwrap();
+    let mut reply = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(f), &mut reply).unwrap();
+    assert_eq!(
+        reply,
+        "500 an%20SRS%20address%20at%20our%20domain%20needs%20a%20reverse,%20not%20a%20forward%20(reverse%20map%20or%20port?)\n"
+    );
 }

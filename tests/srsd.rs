@@ -26,25 +26,32 @@ fn write_keys(path: &Path, text: &str) {
 struct Srsd {
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Srsd {
     fn spawn(args: &[&str]) -> Srsd {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_srsd"))
-            .args(["--now", NOW])
-            .args(args)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_srsd"));
+        cmd.args(["--now", NOW]).args(args);
+        Srsd::spawn_command(cmd)
+    }
+
+    /// Runs `cmd` (srsd, or a shell that execs it) and waits until it serves.
+    fn spawn_command(mut cmd: Command) -> Srsd {
+        let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let stderr = child.stderr.take().unwrap();
         let sink = log.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 sink.lock().unwrap().push(line);
             }
         });
-        let d = Srsd { child, log };
+        let d = Srsd {
+            child,
+            log,
+            reader: Some(reader),
+        };
         d.wait_for_log("serving");
         d
     }
@@ -64,6 +71,27 @@ impl Srsd {
 
     fn signal(&self, s: Signal) {
         kill(Pid::from_raw(self.child.id() as i32), s).unwrap();
+    }
+
+    /// Waits (at most 30 s, so a daemon that hangs fails the test) for srsd
+    /// to exit, and gives its exit code.
+    fn exit_code(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // The reader thread ends at the end of srsd's stderr.
+                if let Some(reader) = self.reader.take() {
+                    reader.join().unwrap();
+                }
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "srsd did not exit within 30 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn log_lines(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
     }
 }
 
@@ -614,37 +642,6 @@ fn privileges_socket_ownership_and_pid_file() {
 }
 
 #[test]
-fn chroot_after_binding() {
-    if !is_root() {
-        eprintln!("skipping: chroot needs root");
-        return;
-    }
-    let s = Setup::new();
-    let jail = s.dir.path().join("jail");
-    std::fs::create_dir(&jail).unwrap();
-    let d = Srsd::spawn(&[
-        "-d",
-        "fwd.example",
-        "-k",
-        s.keys().to_str().unwrap(),
-        "--listen",
-        &format!("socketmap=unix:{}", s.socketmap),
-        "--chroot",
-        jail.to_str().unwrap(),
-        "--user",
-        "nobody",
-    ]);
-    assert_eq!(
-        std::fs::read_link(format!("/proc/{}/root", d.child.id())).unwrap(),
-        jail
-    );
-    assert_eq!(
-        stdout(&srsc(&["-s", &s.socketmap, "reverse", ALICE])),
-        "alice@origin.example\n"
-    );
-}
-
-#[test]
 fn syslog_mail_facility() {
     let s = Setup::new();
     let log_path = s.dir.path().join("dev-log");
@@ -739,33 +736,20 @@ os.set_inheritable(3, True)
 os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()), LISTEN_FDNAMES="socketmap")
 os.execv(srsd[0], srsd)
 "#;
-    let child = Command::new(python)
-        .args([
-            "-c",
-            launcher,
-            &s.socketmap,
-            env!("CARGO_BIN_EXE_srsd"),
-            "--now",
-            NOW,
-            "-d",
-            "fwd.example",
-            "-k",
-            s.keys().to_str().unwrap(),
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let mut d = Srsd {
-        child,
-        log: log.clone(),
-    };
-    let stderr = d.child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            log.lock().unwrap().push(line);
-        }
-    });
+    let mut cmd = Command::new(python);
+    cmd.args([
+        "-c",
+        launcher,
+        &s.socketmap,
+        env!("CARGO_BIN_EXE_srsd"),
+        "--now",
+        NOW,
+        "-d",
+        "fwd.example",
+        "-k",
+        s.keys().to_str().unwrap(),
+    ]);
+    let mut d = Srsd::spawn_command(cmd);
     d.wait_for_log("serving fwd.example on socketmap (from systemd)");
     assert_eq!(
         stdout(&srsc(&["-s", &s.socketmap, "reverse", ALICE])),
@@ -1009,4 +993,418 @@ fn srsc_output_that_cannot_be_written() {
     writer.join().unwrap();
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+}
+
+/// Listeners off loopback and the example's placeholder domain are refused
+/// at start; `--allow-non-loopback` allows the first, with a warning.
+#[test]
+fn public_listeners_and_the_placeholder_domain_are_refused() {
+    let s = Setup::new();
+    let keys = s.keys().to_str().unwrap().to_owned();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(["-k", &keys])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["-d", "fwd.example", "--listen", "socketmap=inet:0.0.0.0:0"]);
+    assert_eq!(o.status.code(), Some(78));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "srsd: error: listener socketmap=inet:0.0.0.0:0 is not on a loopback address: anyone who reaches it can make valid SRS addresses; use 127.0.0.1 or ::1, or give --allow-non-loopback\n"
+    );
+    let listen = format!("socketmap=unix:{}", s.socketmap);
+    let o = run(&["-d", "Forwarder.Example", "--listen", &listen]);
+    assert_eq!(o.status.code(), Some(78));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("domain forwarder.example is the example configuration's placeholder"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let d = Srsd::spawn(&[
+        "-d",
+        "fwd.example",
+        "-k",
+        &keys,
+        "--listen",
+        "tcp-forward=inet:0.0.0.0:0",
+        "--allow-non-loopback",
+    ]);
+    d.wait_for_log(
+        "warning: listener tcp-forward=inet:0.0.0.0:0 is reachable from other hosts (--allow-non-loopback): firewall it",
+    );
+}
+
+/// The pid file is never written through a symbolic link.
+#[test]
+fn the_pid_file_does_not_follow_links() {
+    let s = Setup::new();
+    let victim = s.dir.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let link = s.dir.path().join("srsd.pid");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args(["-d", "fwd.example", "-k", s.keys().to_str().unwrap()])
+        .args(["--listen", &format!("socketmap=unix:{}", s.socketmap)])
+        .args(["--pid-file", link.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(73));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "srsd: error: cannot write pid file {}: it is a symbolic link; srsd does not write through one\n",
+            link.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    // A plain path is written atomically, and removed at exit.
+    let pid_file = s.dir.path().join("plain.pid");
+    let mut d = Srsd::spawn(&[
+        "-d",
+        "fwd.example",
+        "-k",
+        s.keys().to_str().unwrap(),
+        "--listen",
+        &format!("socketmap=unix:{}", s.socketmap),
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap(),
+        format!("{}\n", d.child.id())
+    );
+    assert_eq!(
+        std::fs::read_dir(s.dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".tmp")
+            })
+            .count(),
+        0
+    );
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), Some(0));
+    assert!(!pid_file.exists());
+}
+
+/// A keys or configuration file that became a FIFO is refused at reload,
+/// at once, and the daemon goes on serving with what it had.
+#[test]
+fn reload_refuses_files_that_are_not_regular() {
+    let s = Setup::new();
+    let conf = s.dir.path().join("srsd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "domain = fwd.example\nsecret-file = {}\nlisten = socketmap=unix:{}\n",
+            s.keys().display(),
+            s.socketmap
+        ),
+    )
+    .unwrap();
+    let d = Srsd::spawn(&["-c", conf.to_str().unwrap()]);
+    std::fs::remove_file(s.keys()).unwrap();
+    nix::unistd::mkfifo(&s.keys(), nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    d.signal(Signal::SIGHUP);
+    d.wait_for_log(&format!(
+        "reload failed, keeping the previous keys: cannot read keys file {}: not a regular file (a FIFO)",
+        s.keys().display()
+    ));
+    assert_eq!(
+        stdout(&srsc(&["-s", &s.socketmap, "reverse", ALICE])),
+        "alice@origin.example\n"
+    );
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::remove_file(&conf).unwrap();
+    nix::unistd::mkfifo(&conf, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    d.signal(Signal::SIGHUP);
+    d.wait_for_log(&format!(
+        "reload failed, keeping the previous settings: cannot read configuration file {}: not a regular file (a FIFO)",
+        conf.display()
+    ));
+    assert_eq!(
+        stdout(&srsc(&[
+            "-s",
+            &s.socketmap,
+            "forward",
+            "alice@origin.example"
+        ])),
+        format!("{ALICE}\n")
+    );
+    drop(text);
+}
+
+/// SIGTERM with a client that never reads its replies: srsd stops within
+/// the drain time, not the idle timeout, and exits 0.
+#[test]
+fn sigterm_stops_within_the_drain_time() {
+    let s = Setup::new();
+    let port = common::free_port();
+    let mut d = Srsd::spawn(&[
+        "-d",
+        "fwd.example",
+        "-k",
+        s.keys().to_str().unwrap(),
+        "--listen",
+        &format!("socketmap=unix:{}", s.socketmap),
+        "--listen",
+        &format!("tcp-reverse=inet:127.0.0.1:{port}"),
+        "--drain-timeout",
+        "1",
+    ]);
+    let mut stuck = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // A small receive buffer, so srsd's replies back up soon.
+    nix::sys::socket::setsockopt(&stuck, nix::sys::socket::sockopt::RcvBuf, &4096).unwrap();
+    stuck
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let request = format!("get {ALICE}\n");
+    let mut sent = 0;
+    while sent < 1_000_000 && std::io::Write::write_all(&mut stuck, request.as_bytes()).is_ok() {
+        sent += 1;
+    }
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), Some(0));
+    let log = d.log_lines();
+    assert!(
+        log.iter().any(
+            |l| l.ends_with("1 connections still busy after the drain time of 1 s were closed")
+        ),
+        "{log:?}"
+    );
+    assert!(!Path::new(&s.socketmap).exists());
+}
+
+/// Out of descriptors, accept fails again and again: the warning is logged
+/// ten times, the rest at debug level, and their number at stop.
+#[test]
+fn accept_errors_do_not_flood_the_log() {
+    let s = Setup::new();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -n 32 && exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_srsd"))
+        .args([
+            "--now",
+            NOW,
+            "--log-level",
+            "debug",
+            "-d",
+            "fwd.example",
+            "-k",
+        ])
+        .arg(s.keys())
+        .args(["--listen", &format!("socketmap=unix:{}", s.socketmap)]);
+    let mut d = Srsd::spawn_command(cmd);
+    // More clients than descriptors; they wait in the listen queue.
+    let clients: Vec<_> = (0..60)
+        .map(|_| std::os::unix::net::UnixStream::connect(&s.socketmap).unwrap())
+        .collect();
+    d.wait_for_log(
+        "debug: not logged as a warning: accept on a socketmap listener: Too many open files",
+    );
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), Some(0));
+    drop(clients);
+    let log = d.log_lines();
+    let warned = log
+        .iter()
+        .filter(|l| {
+            l.starts_with("srsd: warning: accept on a socketmap listener: Too many open files")
+        })
+        .count();
+    assert_eq!(warned, 10, "{log:?}");
+    let summary = log
+        .iter()
+        .find(|l| l.contains("more accept errors not logged in the last"))
+        .unwrap_or_else(|| panic!("no summary: {log:?}"));
+    let suppressed = log
+        .iter()
+        .filter(|l| l.contains("debug: not logged as a warning: accept"))
+        .count();
+    assert!(
+        summary.starts_with(&format!("srsd: warning: {suppressed} more accept errors")),
+        "{summary} after {suppressed}"
+    );
+}
+
+/// With --user, sockets and the pid file live in a directory the service
+/// user owns (systemd's RuntimeDirectory=) and are removed at stop; where
+/// they cannot be, the log says so.
+#[test]
+fn cleanup_after_giving_up_root() {
+    if !is_root() {
+        eprintln!("skipping: giving up privileges needs root");
+        return;
+    }
+    let s = Setup::new();
+    std::fs::set_permissions(s.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+    let run_dir = s.dir.path().join("run");
+    std::fs::create_dir(&run_dir).unwrap();
+    nix::unistd::chown(&run_dir, Some(nobody.uid), Some(nobody.gid)).unwrap();
+    for (dir, removable) in [(&run_dir, true), (&s.dir.path().to_path_buf(), false)] {
+        let socket = dir.join("sock");
+        let pid_file = dir.join("srsd.pid");
+        let mut d = Srsd::spawn(&[
+            "-d",
+            "fwd.example",
+            "-k",
+            s.keys().to_str().unwrap(),
+            "--listen",
+            &format!("socketmap=unix:{}", socket.display()),
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+            "--user",
+            "nobody",
+        ]);
+        d.signal(Signal::SIGTERM);
+        assert_eq!(d.exit_code(), Some(0));
+        assert_eq!(
+            (socket.exists(), pid_file.exists()),
+            (!removable, !removable)
+        );
+        let log = d.log_lines();
+        if !removable {
+            for line in [
+                format!(
+                    "srsd: warning: cannot remove socket {}: Permission denied (os error 13)",
+                    socket.display()
+                ),
+                format!(
+                    "srsd: warning: cannot remove pid file {}: Permission denied (os error 13)",
+                    pid_file.display()
+                ),
+            ] {
+                assert!(log.contains(&line), "{line} not in {log:?}");
+            }
+            let _ = std::fs::remove_file(&socket);
+            let _ = std::fs::remove_file(&pid_file);
+        }
+    }
+}
+
+/// Under --chroot, every path is written as seen from outside and must lie
+/// inside the chroot: it works at start, at reload and at stop.
+#[test]
+fn chroot_paths_work_at_start_reload_and_stop() {
+    if !is_root() {
+        eprintln!("skipping: chroot needs root");
+        return;
+    }
+    let s = Setup::new();
+    std::fs::set_permissions(s.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+    let jail = s.dir.path().join("jail");
+    let (etc, run) = (jail.join("etc"), jail.join("run"));
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::create_dir_all(&run).unwrap();
+    nix::unistd::chown(&run, Some(nobody.uid), Some(nobody.gid)).unwrap();
+    let keys = etc.join("keys");
+    write_keys(&keys, "s3cret\n");
+    nix::unistd::chown(&keys, Some(nobody.uid), None).unwrap();
+    let (socket, pid_file) = (run.join("socketmap"), run.join("srsd.pid"));
+    let conf = etc.join("srsd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "domain = fwd.example\nsecret-file = {}\nlisten = socketmap=unix:{}\npid-file = {}\nchroot = {}\nuser = nobody\n",
+            keys.display(),
+            socket.display(),
+            pid_file.display(),
+            jail.display()
+        ),
+    )
+    .unwrap();
+    let mut d = Srsd::spawn(&["-c", conf.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{}/root", d.child.id())).unwrap(),
+        jail
+    );
+    let sock = socket.to_str().unwrap();
+    assert_eq!(
+        stdout(&srsc(&["-s", sock, "reverse", ALICE])),
+        "alice@origin.example\n"
+    );
+    // A new key on top, read at reload from inside the chroot.
+    write_keys(&keys, "another\ns3cret\n");
+    nix::unistd::chown(&keys, Some(nobody.uid), None).unwrap();
+    d.signal(Signal::SIGHUP);
+    d.wait_for_log("reloaded");
+    let fresh = stdout(&srsc(&["-s", sock, "forward", "alice@origin.example"]));
+    assert!(
+        fresh.starts_with("SRS0=") && fresh != format!("{ALICE}\n"),
+        "{fresh}"
+    );
+    assert_eq!(
+        stdout(&srsc(&["-s", sock, "reverse", ALICE])),
+        "alice@origin.example\n"
+    );
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), Some(0));
+    assert_eq!((socket.exists(), pid_file.exists()), (false, false));
+
+    // A keys file outside the chroot could not be read at reload: refused.
+    let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args([
+            "-c",
+            conf.to_str().unwrap(),
+            "-k",
+            s.keys().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(78));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "srsd: error: {} is outside the chroot {}, where srsd cannot reach it after start\n",
+            s.keys().display(),
+            jail.display()
+        )
+    );
+}
+
+/// srsc takes a reply line of 4096 bytes with its newline, and refuses a
+/// longer one: the daemon's limit.
+#[test]
+fn srsc_reply_line_limit() {
+    use std::io::Write;
+    for (total, code) in [(4096, 0), (4097, 76)] {
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        let t = std::thread::spawn(move || {
+            let (mut c, _) = server.accept().unwrap();
+            let mut line = String::new();
+            BufReader::new(c.try_clone().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            let value = "a".repeat(total - "200 \n".len());
+            let _ = c.write_all(format!("200 {value}\n").as_bytes());
+        });
+        let o = srsc(&["-p", "tcp-table", "-c", &addr, "forward", "x@y.example"]);
+        t.join().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "{total}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        if code == 0 {
+            assert_eq!(o.stdout.len(), total - "200 ".len());
+        } else {
+            assert_eq!(
+                String::from_utf8_lossy(&o.stderr),
+                "srsc: protocol error: reply longer than 4096 bytes\n"
+            );
+        }
+    }
 }

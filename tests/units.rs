@@ -40,9 +40,27 @@ fn example_configuration_starts_srsd() {
     std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let sock = dir.path().join("socketmap");
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/srsd.conf");
-    // The example's paths are a real system's; override them for the test.
+    // Unchanged, the example is refused: its domain is a placeholder.
+    let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args(["--config", example])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(78));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("placeholder: set domain to your forwarding domain"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The example's domain and paths are a real system's; override them.
     let mut child = Command::new(env!("CARGO_BIN_EXE_srsd"))
-        .args(["--config", example, "--secret-file"])
+        .args([
+            "--config",
+            example,
+            "--domain",
+            "fwd.example",
+            "--secret-file",
+        ])
         .arg(&keys)
         .arg("--listen")
         .arg(format!("socketmap=unix:{}", sock.display()))
@@ -67,5 +85,5 @@ fn example_configuration_starts_srsd() {
         .unwrap();
     let _ = child.kill();
     let _ = child.wait();
-    assert!(String::from_utf8_lossy(&o.stdout).ends_with("=origin.example=a@forwarder.example\n"));
+    assert!(String::from_utf8_lossy(&o.stdout).ends_with("=origin.example=a@fwd.example\n"));
 }

@@ -78,6 +78,16 @@ fn start_in_background(cli: &Cli, args: &[OsString]) -> Exit {
 
 fn run(cli: Cli, args: Vec<OsString>) -> Exit {
     let notifier = Arc::new(Notifier::from_env());
+    match cli
+        .check()
+        .and_then(|w| cli.check_chroot_paths().map(|()| w))
+    {
+        Ok(warnings) => warnings.iter().for_each(|w| log::warn!("{w}")),
+        Err(e) => {
+            log::error!("{e}");
+            return Exit::Config;
+        }
+    }
     let state = match cli.state() {
         Ok((state, warnings)) => {
             warnings.iter().for_each(|w| log::warn!("{w}"));
@@ -89,12 +99,12 @@ fn run(cli: Cli, args: Vec<OsString>) -> Exit {
         }
     };
     raise_open_files_limit();
-    let (listeners, names) = match listeners(&cli) {
+    let (mut listeners, names) = match listeners(&cli) {
         Ok(l) => l,
         Err(exit) => return exit,
     };
     if let Some(path) = &cli.pid_file
-        && let Err(e) = std::fs::write(path, format!("{}\n", std::process::id()))
+        && let Err(e) = daemon::pidfile::write(path)
     {
         log::error!("cannot write pid file {}: {e}", path.display());
         return Exit::CantCreate;
@@ -106,6 +116,19 @@ fn run(cli: Cli, args: Vec<OsString>) -> Exit {
     ) {
         log::error!("{e}");
         return Exit::Config;
+    }
+    // From here on, paths are seen from inside the chroot.
+    let pid_file = match (&cli.chroot, &cli.pid_file) {
+        (Some(root), Some(path)) => seen_inside(root, path, "pid file"),
+        (None, path) => path.clone(),
+        (_, None) => None,
+    };
+    if let Some(root) = &cli.chroot {
+        for l in &mut listeners {
+            if let Bound::Unix(_, path @ Some(_)) = &mut l.bound {
+                *path = path.take().and_then(|p| seen_inside(root, &p, "socket"));
+            }
+        }
     }
     let clock: Arc<dyn Clock> = match cli.now {
         Some(s) => Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(s))),
@@ -123,7 +146,6 @@ fn run(cli: Cli, args: Vec<OsString>) -> Exit {
     };
     let shared = Shared::new(state);
     let limits = cli.limits();
-    let pid_file = cli.pid_file.clone();
     let result = runtime.block_on(async {
         let (stop, stopped) = watch::channel(false);
         // Install the handlers before announcing readiness: until then a
@@ -149,8 +171,12 @@ fn run(cli: Cli, args: Vec<OsString>) -> Exit {
         signals.abort();
         result
     });
-    if let Some(path) = pid_file {
-        let _ = std::fs::remove_file(path);
+    // A reload stuck on a hung file must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    if let Some(path) = pid_file
+        && let Err(e) = std::fs::remove_file(&path)
+    {
+        log::warn!("cannot remove pid file {}: {e}", path.display());
     }
     match result {
         Ok(()) => {
@@ -160,6 +186,22 @@ fn run(cli: Cli, args: Vec<OsString>) -> Exit {
         Err(e) => {
             log::error!("stopped: {e}");
             Exit::Unavailable
+        }
+    }
+}
+
+/// `path`, named from outside the chroot `root`, as seen inside it; `None`,
+/// with a warning that the file will be left at exit, when it is outside.
+fn seen_inside(
+    root: &std::path::Path,
+    path: &std::path::Path,
+    what: &str,
+) -> Option<std::path::PathBuf> {
+    match privdrop::inside(root, path) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            log::warn!("{what} will be left behind at exit: {e}");
+            None
         }
     }
 }
@@ -211,8 +253,13 @@ fn listeners(cli: &Cli) -> Result<(Vec<Listener>, Vec<String>), Exit> {
     Ok((listeners, names))
 }
 
+/// How long a reload may take to read its files (a hung network mount).
+const RELOAD_LIMIT: Duration = Duration::from_secs(10);
+
 /// SIGHUP reloads the configuration file, keys and local domains (anything
-/// broken keeps the old state); SIGTERM and SIGINT stop the daemon.
+/// broken keeps the old state); SIGTERM and SIGINT stop the daemon. A reload
+/// reads its files on a blocking thread under [`RELOAD_LIMIT`], so serving
+/// never waits for it, and a stop is never held up by it.
 async fn handle_signals(
     [mut hup, mut term, mut int]: [tokio::signal::unix::Signal; 3],
     cli: Cli,
@@ -221,12 +268,39 @@ async fn handle_signals(
     stop: watch::Sender<bool>,
     notifier: Arc<Notifier>,
 ) {
+    let running = Arc::new((cli, args));
+    let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
     loop {
         tokio::select! {
             _ = hup.recv() => {
+                if busy.swap(true, std::sync::atomic::Ordering::AcqRel) {
+                    log::warn!("a reload is still running; this SIGHUP is ignored");
+                    continue;
+                }
                 notifier.reloading();
-                reload(&cli, &args, &shared);
-                notifier.send("READY=1");
+                let (running, shared, notifier, busy) =
+                    (running.clone(), shared.clone(), notifier.clone(), busy.clone());
+                tokio::spawn(async move {
+                    let job = tokio::task::spawn_blocking({
+                        let running = running.clone();
+                        move || running.0.reload(&running.1)
+                    });
+                    match tokio::time::timeout(RELOAD_LIMIT, job).await {
+                        Ok(Ok(Ok((state, notes)))) => {
+                            notes.iter().for_each(|n| log::warn!("{n}"));
+                            shared.replace(state);
+                            log::info!("reloaded");
+                        }
+                        Ok(Ok(Err(e))) => log::error!("{e}"),
+                        Ok(Err(e)) => log::error!("reload failed, keeping the previous settings: {e}"),
+                        Err(_) => log::error!(
+                            "reload failed, keeping the previous settings: its files were not read within {} s (a hung mount?)",
+                            RELOAD_LIMIT.as_secs()
+                        ),
+                    }
+                    notifier.send("READY=1");
+                    busy.store(false, std::sync::atomic::Ordering::Release);
+                });
             }
             _ = term.recv() => break,
             _ = int.recv() => break,
@@ -235,28 +309,6 @@ async fn handle_signals(
     log::info!("stopping");
     notifier.send("STOPPING=1");
     let _ = stop.send(true);
-}
-
-/// Re-reads everything; swaps the state only when all of it is good.
-fn reload(running: &Cli, args: &[OsString], shared: &Shared) {
-    let fresh = match Cli::load(args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            log::error!("reload failed, keeping the previous settings: {e}");
-            return;
-        }
-    };
-    match fresh.state() {
-        Ok((state, warnings)) => {
-            warnings.iter().for_each(|w| log::warn!("{w}"));
-            for setting in fresh.restart_only_changes(running) {
-                log::warn!("{setting} changed; restart srsd to apply it");
-            }
-            shared.replace(state);
-            log::info!("reloaded");
-        }
-        Err(e) => log::error!("reload failed, keeping the previous keys: {e}"),
-    }
 }
 
 /// Lets the daemon hold as many connections as the hard limit allows.

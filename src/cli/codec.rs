@@ -159,11 +159,12 @@ impl CodecArgs {
     pub fn build(&self, secrets: &Secrets) -> Result<Srs, SetupError> {
         let mut options = self.options()?;
         if let Some(path) = &self.local_domains_file {
-            let text =
-                std::fs::read_to_string(path).map_err(|source| SetupError::LocalDomains {
-                    path: path.clone(),
-                    source,
-                })?;
+            let err = |source| SetupError::LocalDomains {
+                path: path.clone(),
+                source,
+            };
+            let text = String::from_utf8(crate::regular::read(path).map_err(err)?)
+                .map_err(|_| err(std::io::Error::other("not UTF-8 text")))?;
             options.local_domains.extend(
                 text.lines()
                     .map(str::trim)

@@ -130,6 +130,7 @@ pub fn load<P: clap::CommandFactory + clap::FromArgMatches>(
         &crate::config::Reading {
             renames: &[("domain", "alias")],
             elsewhere: &super::config_keys(),
+            chroot: None,
         },
     )
 }

@@ -8,6 +8,9 @@ use super::CodecArgs;
 use super::codec::{SetupError, Warning};
 use crate::daemon::{Limits, ListenSpec, State};
 
+/// The domain in `examples/srsd.conf`, which a copied file must not keep.
+pub const PLACEHOLDER_DOMAIN: &str = "forwarder.example";
+
 /// The default listener: Postfix's socketmap at the path the Postfix wiring uses.
 pub const DEFAULT_LISTEN: &str = "socketmap=unix:/var/spool/postfix/srs";
 
@@ -19,7 +22,7 @@ pub const DEFAULT_LISTEN: &str = "socketmap=unix:/var/spool/postfix/srs";
 /// ${readsocket}). Runs in the foreground; SIGHUP re-reads the keys and
 /// local-domains files, SIGTERM and SIGINT finish the requests in flight,
 /// remove the sockets and exit.
-#[derive(Parser, Debug, PartialEq, Eq)]
+#[derive(Parser, Clone, Debug, PartialEq, Eq)]
 #[command(name = "srsd", version, help_expected = true, max_term_width = 100)]
 pub struct Cli {
     /// Read settings from FILE (key = value, keys named like the long options); options override it
@@ -49,6 +52,18 @@ pub struct Cli {
     /// Seconds a connection may stay idle before it is closed [default: 300]
     #[arg(long, value_name = "SECONDS")]
     pub idle_timeout: Option<u64>,
+
+    /// Seconds a request may take from its first byte to its end before the connection is closed [default: 10]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: Option<u64>,
+
+    /// Seconds connections get at shutdown to finish their replies before they are cut off [default: 5]
+    #[arg(long, value_name = "SECONDS")]
+    pub drain_timeout: Option<u64>,
+
+    /// Allow inet listeners on addresses other than loopback (anyone who reaches them can mint valid SRS addresses)
+    #[arg(long)]
+    pub allow_non_loopback: bool,
 
     /// Keep line-protocol connections open after each reply (Perl srsd and Exim close them)
     #[arg(long)]
@@ -145,13 +160,75 @@ impl Cli {
     /// The settings from `args` (with the program name) and the configuration
     /// file it names; run again on reload.
     pub fn load(args: &[std::ffi::OsString]) -> Result<Cli, LoadError> {
+        Self::load_in(args, None)
+    }
+
+    /// Like [`Cli::load`], from inside the chroot `root` (the paths in
+    /// `args` and the file are written as seen from outside it).
+    pub fn load_in(
+        args: &[std::ffi::OsString],
+        root: Option<&std::path::Path>,
+    ) -> Result<Cli, LoadError> {
         crate::config::load(
             args,
             &crate::config::Reading {
                 renames: &[],
                 elsewhere: &super::config_keys(),
+                chroot: root,
             },
         )
+    }
+
+    /// The files srsd reads again at reload, as given: they must lie inside
+    /// `--chroot` when one is set.
+    pub fn check_chroot_paths(&self) -> Result<(), String> {
+        let Some(root) = &self.chroot else {
+            return Ok(());
+        };
+        let files = [
+            self.config.as_deref(),
+            self.codec.secret_file.as_deref(),
+            self.codec.local_domains_file.as_deref(),
+        ];
+        for path in files.into_iter().flatten() {
+            crate::daemon::privdrop::inside(root, path)?;
+        }
+        Ok(())
+    }
+
+    /// What a reload of the daemon running as `self` (started with `args`)
+    /// would serve: the settings, keys and local domains read afresh, from
+    /// inside the chroot if there is one, with the warnings to log. Anything
+    /// wrong is one message; the caller keeps the running state then.
+    pub fn reload(&self, args: &[std::ffi::OsString]) -> Result<(State, Vec<String>), String> {
+        let root = self.chroot.as_deref();
+        let mut fresh = Self::load_in(args, root)
+            .map_err(|e| format!("reload failed, keeping the previous settings: {e}"))?;
+        if let Some(root) = root {
+            let map = |p: &mut Option<PathBuf>| -> Result<(), String> {
+                if let Some(path) = p {
+                    *path = crate::daemon::privdrop::inside(root, path)?;
+                }
+                Ok(())
+            };
+            map(&mut fresh.codec.secret_file)
+                .and_then(|()| map(&mut fresh.codec.local_domains_file))
+                .map_err(|e| format!("reload failed, keeping the previous settings: {e}"))?;
+        }
+        if let Err(e) = fresh.check() {
+            return Err(format!("reload failed, keeping the previous settings: {e}"));
+        }
+        let (state, warnings) = fresh
+            .state()
+            .map_err(|e| format!("reload failed, keeping the previous keys: {e}"))?;
+        let mut notes: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        notes.extend(
+            fresh
+                .restart_only_changes(self)
+                .into_iter()
+                .map(|s| format!("{s} changed; restart srsd to apply it")),
+        );
+        Ok((state, notes))
     }
 
     /// The listeners, or the default one.
@@ -175,6 +252,12 @@ impl Cli {
             idle_timeout: self
                 .idle_timeout
                 .map_or(d.idle_timeout, std::time::Duration::from_secs),
+            request_timeout: self
+                .request_timeout
+                .map_or(d.request_timeout, std::time::Duration::from_secs),
+            drain_timeout: self
+                .drain_timeout
+                .map_or(d.drain_timeout, std::time::Duration::from_secs),
             line_keep_alive: self.line_keep_alive,
             ..d
         }
@@ -183,14 +266,18 @@ impl Cli {
     /// Settings that differ from `running` and take effect only at start.
     pub fn restart_only_changes(&self, running: &Cli) -> Vec<&'static str> {
         let mut changed = Vec::new();
-        if self.listeners() != running.listeners() {
-            changed.push("listen");
+        if self.listeners() != running.listeners()
+            || self.allow_non_loopback != running.allow_non_loopback
+        {
+            changed.push("listen or allow-non-loopback");
         }
         if self.socket_mode != running.socket_mode {
             changed.push("socket-mode");
         }
         if self.limits() != running.limits() {
-            changed.push("max-connections, idle-timeout or line-keep-alive");
+            changed.push(
+                "max-connections, idle-timeout, request-timeout, drain-timeout or line-keep-alive",
+            );
         }
         if self.log_level != running.log_level || self.log != running.log {
             changed.push("log or log-level");
@@ -211,6 +298,39 @@ impl Cli {
             changed.push("socket-owner or socket-group");
         }
         changed
+    }
+
+    /// Settings that make a daemon unsafe or surely wrong, refused at start:
+    /// the example configuration's placeholder domain, and inet listeners
+    /// off loopback without `--allow-non-loopback` (an SRS signer anyone can
+    /// reach lets anyone mint addresses this forwarder will relay). Gives
+    /// the warnings for what is allowed but risky.
+    pub fn check(&self) -> Result<Vec<String>, String> {
+        if self
+            .domain
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(PLACEHOLDER_DOMAIN)
+        {
+            return Err(format!(
+                "domain {PLACEHOLDER_DOMAIN} is the example configuration's placeholder: set domain to your forwarding domain"
+            ));
+        }
+        let mut warnings = Vec::new();
+        for spec in self.listeners() {
+            if let crate::daemon::Address::Inet(addr) = &spec.address
+                && !addr.ip().is_loopback()
+            {
+                if !self.allow_non_loopback {
+                    return Err(format!(
+                        "listener {spec} is not on a loopback address: anyone who reaches it can make valid SRS addresses; use 127.0.0.1 or ::1, or give --allow-non-loopback"
+                    ));
+                }
+                warnings.push(format!(
+                    "listener {spec} is reachable from other hosts (--allow-non-loopback): firewall it"
+                ));
+            }
+        }
+        Ok(warnings)
     }
 
     /// Reads the keys and local-domains files and builds the daemon's state;

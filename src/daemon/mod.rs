@@ -10,6 +10,7 @@ pub mod background;
 mod idle;
 pub mod listen;
 pub mod notify;
+pub mod pidfile;
 pub mod privdrop;
 mod ratelimit;
 
@@ -19,7 +20,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
@@ -70,11 +71,20 @@ impl Shared {
 /// Limits on what clients may do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Connections served at once; more wait in the listen queue. Default 10240.
+    /// Connections served at once; more wait in the listen queue. Half of
+    /// them is split evenly among the listeners as a reserve only that
+    /// listener may use; the other half is shared. Default 10240.
     pub max_connections: usize,
     /// A connection with nothing to read or unable to take a reply for this
     /// long is closed. Default 300 s (Postfix's own idle limit is 100 s).
     pub idle_timeout: Duration,
+    /// A request must be complete this long after its first byte, or the
+    /// connection is closed: a client trickling bytes is never idle.
+    /// Default 10 s.
+    pub request_timeout: Duration,
+    /// At shutdown, connections get this long to finish the replies they
+    /// owe; then they are cut off. Default 5 s.
+    pub drain_timeout: Duration,
     /// Longest socketmap netstring. Default 100000 (Postfix's limit).
     pub max_netstring: usize,
     /// Keep line-protocol connections open after a reply (Perl's srsd closes,
@@ -87,6 +97,8 @@ impl Default for Limits {
         Limits {
             max_connections: 10_240,
             idle_timeout: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(10),
+            drain_timeout: Duration::from_secs(5),
             max_netstring: socketmap::MAX_NETSTRING,
             line_keep_alive: false,
         }
@@ -107,68 +119,140 @@ struct Context {
     clock: Arc<dyn Clock>,
     limits: Limits,
     refusals: RateLimit,
+    accept_errors: RateLimit,
+    oversized: RateLimit,
     reaper: Reaper,
 }
 
-/// Serves `listeners` until `shutdown` turns true; then stops accepting, lets
-/// each connection finish the request it is answering, and removes the Unix
-/// sockets. Must run inside a tokio runtime.
+/// Connection slots for one listener: its own reserve first, then the pool
+/// all listeners share, so a flood on one listener cannot starve the others.
+struct Slots {
+    own: Arc<Semaphore>,
+    pool: Arc<Semaphore>,
+}
+
+impl Slots {
+    async fn acquire(&self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(p) = self.own.clone().try_acquire_owned() {
+            return Some(p);
+        }
+        tokio::select! {
+            biased;
+            p = self.own.clone().acquire_owned() => p.ok(),
+            p = self.pool.clone().acquire_owned() => p.ok(),
+        }
+    }
+}
+
+/// Waits until `flag` is true, or its sender is gone (which can never say
+/// "go on", so it counts as true).
+async fn until_true(flag: &mut watch::Receiver<bool>) {
+    while !*flag.borrow_and_update() {
+        if flag.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Serves `listeners` until `shutdown` turns true; then stops accepting,
+/// lets each connection finish the request it is answering for at most the
+/// drain time, cuts off the rest, and removes the Unix sockets. A listener
+/// that fails for good, or the reaper thread ending, stops every listener and
+/// returns the error: a daemon that half serves is worse than one that exits
+/// and is restarted. Must run inside a tokio runtime.
 pub async fn run(
     listeners: Vec<Listener>,
     shared: Shared,
     clock: Arc<dyn Clock>,
     limits: Limits,
-    shutdown: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let (reaper, mut reaper_ended) = Reaper::start(limits.idle_timeout, limits.request_timeout)
+        .map_err(|e| io::Error::other(format!("cannot start the idle reaper thread: {e}")))?;
+    let reserve = limits.max_connections / (2 * listeners.len().max(1));
+    let pool = Arc::new(Semaphore::new(
+        limits.max_connections - reserve * listeners.len(),
+    ));
+    let window = Duration::from_secs(60);
     let ctx = Arc::new(Context {
         shared,
         clock,
-        reaper: Reaper::start(limits.idle_timeout),
+        reaper,
         limits,
-        refusals: RateLimit::new(10, Duration::from_secs(60)),
+        refusals: RateLimit::new(10, window, "refused reverses"),
+        accept_errors: RateLimit::new(10, window, "accept errors"),
+        oversized: RateLimit::new(10, window, "over-long replies"),
     });
+    let (halt, halted) = watch::channel(false);
     let mut loops = JoinSet::new();
     let mut paths = Vec::new();
     for l in listeners {
-        let (ctx, permits, shutdown) = (ctx.clone(), permits.clone(), shutdown.clone());
+        let ctx = ctx.clone();
+        let slots = Slots {
+            own: Arc::new(Semaphore::new(reserve)),
+            pool: pool.clone(),
+        };
+        let halted = halted.clone();
         match l.bound {
             Bound::Unix(std_listener, path) => {
                 std_listener.set_nonblocking(true)?;
                 let listener = tokio::net::UnixListener::from_std(std_listener)?;
                 paths.extend(path);
-                loops.spawn(accept_loop(listener, l.protocol, ctx, permits, shutdown));
+                loops.spawn(accept_loop(listener, l.protocol, ctx, slots, halted));
             }
             Bound::Tcp(std_listener) => {
                 std_listener.set_nonblocking(true)?;
                 let listener = tokio::net::TcpListener::from_std(std_listener)?;
-                loops.spawn(accept_loop(listener, l.protocol, ctx, permits, shutdown));
+                loops.spawn(accept_loop(listener, l.protocol, ctx, slots, halted));
             }
         }
     }
-    let closer = {
-        let (ctx, mut shutdown) = (ctx.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            while !*shutdown.borrow_and_update() {
-                if shutdown.changed().await.is_err() {
-                    break;
-                }
-            }
-            ctx.reaper.close_all();
-        })
+    let mut result = tokio::select! {
+        () = until_true(&mut shutdown) => Ok(()),
+        Some(ended) = loops.join_next() => Err(match ended {
+            Ok(Err(e)) => e,
+            _ => io::Error::other("a listener stopped"),
+        }),
+        _ = &mut reaper_ended => Err(io::Error::other("the idle reaper thread stopped")),
     };
-    let mut result = Ok(());
-    while let Some(r) = loops.join_next().await {
-        if let Ok(Err(e)) = r {
-            result = Err(e);
-        }
+    if let Err(e) = &result {
+        log::error!("{e}; stopping every listener so that srsd can be restarted");
     }
-    closer.abort();
+    let _ = halt.send(true);
+    ctx.reaper.close_all();
+    let drain = async {
+        while let Some(ended) = loops.join_next().await {
+            if let (Ok(Err(e)), Ok(())) = (ended, &result) {
+                result = Err(e);
+            }
+        }
+    };
+    if tokio::time::timeout(ctx.limits.drain_timeout, drain)
+        .await
+        .is_err()
+    {
+        let cut = ctx.reaper.kill_all();
+        log::warn!(
+            "{cut} connections still busy after the drain time of {} s were closed",
+            ctx.limits.drain_timeout.as_secs_f32()
+        );
+        while loops.join_next().await.is_some() {}
+    }
+    ctx.refusals.flush();
+    ctx.accept_errors.flush();
+    ctx.oversized.flush();
     for path in paths {
-        let _ = std::fs::remove_file(path);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => log::warn!("cannot remove socket {}: {e}", path.display()),
+        }
     }
     result
 }
+
+/// The most input read and dropped after a reply that closes the connection.
+const LINGER_BYTES: usize = 64 * 1024;
 
 /// A listening socket of either kind.
 trait Accept: Send + 'static {
@@ -197,51 +281,57 @@ async fn accept_loop<L: Accept>(
     listener: L,
     protocol: Protocol,
     ctx: Arc<Context>,
-    permits: Arc<Semaphore>,
-    mut shutdown: watch::Receiver<bool>,
+    slots: Slots,
+    mut halted: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let mut connections = JoinSet::new();
     let result = loop {
         while connections.try_join_next().is_some() {}
-        if *shutdown.borrow() {
+        if *halted.borrow_and_update() {
             break Ok(());
         }
         let stream = tokio::select! {
-            changed = shutdown.changed() => match changed {
-                // A dropped sender can never say "stop": take it as stop.
+            changed = halted.changed() => match changed {
                 Ok(()) => continue,
                 Err(_) => break Ok(()),
             },
             s = listener.accept_stream() => s,
         };
+        let stream = match stream {
+            Ok(stream) => stream,
+            // Out of descriptors or a client that went away: not fatal.
+            Err(e) if is_transient(&e) => {
+                ctx.accept_errors.warn(format_args!(
+                    "accept on a {} listener: {e}",
+                    protocol.name()
+                ));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+            Err(e) => {
+                break Err(io::Error::new(
+                    e.kind(),
+                    format!("accept on a {} listener failed: {e}", protocol.name()),
+                ));
+            }
+        };
         // Accept first, then wait for a slot: a permit taken before accept
         // would sit idle on a quiet listener while a busy one starves.
         let permit = tokio::select! {
-            changed = shutdown.changed() => match changed {
-                // A dropped sender can never say "stop": take it as stop.
+            changed = halted.changed() => match changed {
                 Ok(()) => continue,
                 Err(_) => break Ok(()),
             },
-            p = permits.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break Ok(()),
+            p = slots.acquire() => match p {
+                Some(p) => p,
+                None => break Ok(()),
             },
         };
-        match stream {
-            Ok(stream) => {
-                let ctx = ctx.clone();
-                connections.spawn(async move {
-                    connection(stream, protocol, &ctx).await;
-                    drop(permit);
-                });
-            }
-            // Out of descriptors or a client that went away: not fatal.
-            Err(e) if is_transient(&e) => {
-                log::warn!("accept on a {} listener: {e}", protocol.name());
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(e) => break Err(e),
-        }
+        let ctx = ctx.clone();
+        connections.spawn(async move {
+            connection(stream, protocol, &ctx).await;
+            drop(permit);
+        });
     };
     while connections.join_next().await.is_some() {}
     result
@@ -268,12 +358,14 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     let mut input = Vec::with_capacity(512);
     let mut out = Vec::with_capacity(512);
     let mut chunk = [0u8; 4096];
+    let mut linger = false;
     loop {
         let n = match stream.read(&mut chunk).await {
             Ok(n) if n > 0 => n,
             _ => break,
         };
         guard.touch();
+        guard.pending(true);
         input.extend_from_slice(&chunk[..n]);
         let state = ctx.shared.load();
         let lookup = Lookup {
@@ -289,9 +381,20 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
             Protocol::Line => line::serve(&input, &lookup, ctx.limits.line_keep_alive, &mut out),
         };
         for refusal in &progress.refusals {
-            ctx.refusals.log(refusal);
+            ctx.refusals
+                .warn(format_args!("refused reverse: {refusal}"));
+        }
+        if progress.oversized > 0 {
+            ctx.oversized.warn(format_args!(
+                "{} answer(s) over the {} protocol's length limit refused",
+                progress.oversized,
+                protocol.name()
+            ));
         }
         input.drain(..progress.consumed);
+        if input.is_empty() {
+            guard.pending(false);
+        }
         if !out.is_empty() {
             // A client that stops reading is shut down by the reaper.
             if stream.write_all(&out).await.is_err() {
@@ -301,10 +404,22 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
             guard.touch();
         }
         if progress.close {
+            linger = progress.linger;
             break;
         }
     }
     let _ = stream.shutdown().await;
+    if linger {
+        // Read what the client already sent (bounded in bytes; the reaper
+        // bounds the time), so closing does not reset the connection.
+        let mut left = LINGER_BYTES;
+        while left > 0 {
+            match stream.read(&mut chunk).await {
+                Ok(n) if n > 0 => left = left.saturating_sub(n),
+                _ => break,
+            }
+        }
+    }
     // Unregister before the descriptor is closed and can be reused.
     drop(guard);
     drop(stream);

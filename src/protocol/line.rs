@@ -6,8 +6,7 @@
 use super::{Answer, Lookup, Progress, Refusal};
 use crate::srs::Form;
 
-/// Longest request line.
-pub const MAX_LINE: usize = 4096;
+pub use super::MAX_LINE;
 const USAGE: &str = "usage: FORWARD <sender> <alias> | REVERSE <address>";
 
 /// Answers the complete request lines at the front of `input` into `out`;
@@ -16,12 +15,16 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<
     let mut p = Progress::default();
     loop {
         let rest = &input[p.consumed..];
-        let Some(eol) = memchr::memchr(b'\n', rest) else {
-            if rest.len() > MAX_LINE {
-                out.extend_from_slice(b"ERROR: request too long\n");
-                p.consumed = input.len();
-                p.close = true;
-            }
+        let eol = memchr::memchr(b'\n', rest);
+        // A line of MAX_LINE bytes with its newline is the longest taken.
+        if eol.map_or(rest.len() >= MAX_LINE, |e| e + 1 > MAX_LINE) {
+            out.extend_from_slice(b"ERROR: request too long\n");
+            p.consumed = input.len();
+            p.close = true;
+            p.linger = true;
+            return p;
+        }
+        let Some(eol) = eol else {
             return p;
         };
         p.consumed += eol + 1;
@@ -32,6 +35,7 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<
                 Refusal::Ordinary,
             ),
         };
+        let start = out.len();
         match reply {
             Ok(address) => out.extend_from_slice(address.as_bytes()),
             Err(message) => {
@@ -40,6 +44,11 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<
             }
         }
         out.push(b'\n');
+        if out.len() - start > MAX_LINE {
+            out.truncate(start);
+            out.extend_from_slice(b"ERROR: reply too long\n");
+            p.oversized += 1;
+        }
         p.note(refusal);
         if !keep_alive {
             p.consumed = input.len();

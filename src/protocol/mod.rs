@@ -6,6 +6,10 @@
 //! connection must close. The daemon only moves bytes; tests and fuzzers call
 //! the same functions.
 
+/// Longest request or reply line of the line-based protocols (tcp_table and
+/// the line protocol), newline included, on the daemon's side and srsc's.
+pub const MAX_LINE: usize = 4096;
+
 pub mod line;
 pub mod netstring;
 pub mod socketmap;
@@ -41,6 +45,9 @@ pub enum Why {
     PartialKey,
     /// The sender is at a local domain.
     LocalDomain,
+    /// A forward was asked for an SRS address at our own domain: what the
+    /// reverse map is for (a client on the wrong map or port).
+    SrsAddressOnForward,
     /// The sender is an SRS address we signed.
     AlreadyRewritten,
     /// Forward refused the sender.
@@ -54,6 +61,9 @@ impl std::fmt::Display for Why {
         match self {
             Why::PartialKey => f.write_str("partial key"),
             Why::LocalDomain => f.write_str("local domain"),
+            Why::SrsAddressOnForward => f.write_str(
+                "an SRS address at our domain needs a reverse, not a forward (reverse map or port?)",
+            ),
             Why::AlreadyRewritten => f.write_str("already rewritten"),
             Why::Forward(e) => e.fmt(f),
             Why::Reverse(e) => e.fmt(f),
@@ -101,6 +111,11 @@ impl Lookup<'_> {
     pub fn forward(&self, sender: &str, alias: &str, form: Form) -> Answer {
         match self.srs.forward_in(form, sender, alias, self.now) {
             Ok(Forwarded::Rewritten(a)) => Answer::Found(a),
+            Ok(Forwarded::Unchanged(Unchanged::LocalDomain))
+                if crate::srs::looks_like_srs(sender) =>
+            {
+                Answer::NotFound(Why::SrsAddressOnForward)
+            }
             Ok(Forwarded::Unchanged(Unchanged::LocalDomain)) => Answer::NotFound(Why::LocalDomain),
             Ok(Forwarded::Unchanged(Unchanged::AlreadyOurs)) => {
                 Answer::NotFound(Why::AlreadyRewritten)
@@ -134,8 +149,15 @@ pub struct Progress {
     pub consumed: usize,
     /// The connection must close once the replies are written.
     pub close: bool,
+    /// The close cuts the client's input short (an oversize or malformed
+    /// request): read what it already sent first, or the kernel answers it
+    /// with a reset that can destroy the reply before the client reads it.
+    pub linger: bool,
     /// Reverse refusals worth logging, in order.
     pub refusals: Vec<ReverseError>,
+    /// Answers refused because they would exceed the protocol's length
+    /// limit (a reply the MTA could not read).
+    pub oversized: usize,
 }
 
 impl Progress {

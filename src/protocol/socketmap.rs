@@ -17,17 +17,32 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, max: usize, out: &mut Vec<u8>) -
             Ok(None) => return p,
             Ok(Some((payload, used))) => {
                 p.consumed += used;
+                let start = out.len();
                 let refusal = answer(lookup, payload, out);
+                // The reply must fit what the client reads: "OK " and an
+                // address made from a key near the limit may not.
+                if reply_len(&out[start..]) > max {
+                    out.truncate(start);
+                    netstring::encode(out, NOTFOUND);
+                    p.oversized += 1;
+                }
                 p.note(refusal);
             }
             Err(e) => {
                 fatal(out, e);
                 p.consumed = input.len();
                 p.close = true;
+                p.linger = true;
                 return p;
             }
         }
     }
+}
+
+/// The payload length of the netstring `reply` (`LEN:payload,`).
+fn reply_len(reply: &[u8]) -> usize {
+    let colon = reply.iter().position(|&b| b == b':').unwrap_or(0);
+    reply.len().saturating_sub(colon + 2)
 }
 
 fn fatal(out: &mut Vec<u8>, e: NetstringError) {

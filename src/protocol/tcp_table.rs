@@ -4,8 +4,7 @@
 
 use super::{Answer, Direction, Lookup, Progress};
 
-/// Longest request line we read, and longest reply Postfix accepts.
-pub const MAX_LINE: usize = 4096;
+pub use super::MAX_LINE;
 
 /// Answers every complete request line at the front of `input` into `out`.
 pub fn serve(
@@ -17,12 +16,16 @@ pub fn serve(
     let mut p = Progress::default();
     loop {
         let rest = &input[p.consumed..];
-        let Some(eol) = memchr::memchr(b'\n', rest) else {
-            if rest.len() > MAX_LINE {
-                out.extend_from_slice(b"500 request too long\n");
-                p.consumed = input.len();
-                p.close = true;
-            }
+        let eol = memchr::memchr(b'\n', rest);
+        // A line of MAX_LINE bytes with its newline is the longest taken.
+        if eol.map_or(rest.len() >= MAX_LINE, |e| e + 1 > MAX_LINE) {
+            out.extend_from_slice(b"500 request too long\n");
+            p.consumed = input.len();
+            p.close = true;
+            p.linger = true;
+            return p;
+        }
+        let Some(eol) = eol else {
             return p;
         };
         p.consumed += eol + 1;
@@ -60,6 +63,7 @@ pub fn serve(
         if out.len() - start > MAX_LINE {
             out.truncate(start);
             out.extend_from_slice(b"500 reply too long\n");
+            p.oversized += 1;
         }
         p.note(refusal);
     }

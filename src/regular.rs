@@ -1,0 +1,55 @@
+//! Reading the files srsd and the tools are configured with, which must be
+//! regular files of a bounded size: opening a FIFO for reading blocks until a
+//! writer comes, and reading a device or `/dev/zero` never ends.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use nix::fcntl::OFlag;
+
+/// Largest file read: keys, configuration and local-domains files are small.
+pub const MAX_SIZE: u64 = 1 << 20;
+
+/// Reads the regular file at `path` (symlinks followed), at most [`MAX_SIZE`]
+/// bytes. Anything else is an error saying what it is.
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    // O_NONBLOCK: the open of a FIFO returns at once instead of waiting for
+    // a writer; it changes nothing for a regular file.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(OFlag::O_NONBLOCK.bits())
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file ({})", kind(&meta.file_type())),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_SIZE) as usize);
+    File::take(file, MAX_SIZE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SIZE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {MAX_SIZE} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
+fn kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "not a file"
+    }
+}
