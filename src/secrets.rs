@@ -41,23 +41,23 @@ pub enum SecretsError {
     /// The file could not be read.
     #[error("cannot read keys file {}: {source}", path.display())]
     Read {
-        /// The file.
+        /// The keys file's path.
         path: PathBuf,
-        /// Why.
+        /// The reason, from the operating system or the file's contents.
         source: io::Error,
     },
     /// The file holds no secret.
     #[error("keys file {} holds no secret (one per line; blank and # lines are skipped)", path.display())]
     Empty {
-        /// The file.
+        /// The keys file's path.
         path: PathBuf,
     },
     /// Rotation failed.
     #[error("cannot rotate keys file {}: {source}", path.display())]
     Rotate {
-        /// The file.
+        /// The keys file's path.
         path: PathBuf,
-        /// Why.
+        /// The reason, from the operating system or the file's contents.
         source: io::Error,
     },
     /// The operating system's random source failed.
@@ -120,17 +120,10 @@ pub fn read_file(path: &Path, ends: LineEnds) -> Result<KeysFile, SecretsError> 
 
 /// A new secret from the operating system's random source: 32 base64 characters.
 pub fn generate() -> Result<String, SecretsError> {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    use base64::Engine;
     let mut bytes = [0u8; GENERATED_BYTES];
     getrandom::fill(&mut bytes).map_err(|e| SecretsError::Random(e.to_string()))?;
-    let mut out = String::with_capacity(GENERATED_BYTES / 3 * 4);
-    for g in bytes.chunks_exact(3) {
-        let v = u32::from(g[0]) << 16 | u32::from(g[1]) << 8 | u32::from(g[2]);
-        for shift in [18, 12, 6, 0] {
-            out.push(char::from(TABLE[(v >> shift & 63) as usize]));
-        }
-    }
-    Ok(out)
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 /// Puts `secret` on top of the keys file at `path` (above the first secret,
