@@ -7,6 +7,7 @@
 use std::io::{self, BufRead, Read, Write};
 use std::time::SystemTime;
 
+use crate::protocol::{Answer, Lookup};
 use crate::srs::{Form, Srs, overlong_local_part};
 
 /// Longest input line read from a stream, in bytes; longer lines are refused.
@@ -14,9 +15,9 @@ pub const MAX_LINE: usize = 4096;
 /// How much of a bad address a diagnostic quotes.
 const QUOTE_LIMIT: usize = 200;
 
-/// Which way to rewrite.
+/// Which way to rewrite, and through which alias.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Direction {
+pub enum Rewrite {
     /// Forward through the domain of this alias.
     Forward {
         /// The alias domain (or an address at it).
@@ -36,7 +37,7 @@ pub struct Report {
 /// Runs `srs` over addresses and writes answers to `out`, diagnostics to `diag`.
 pub struct Batch<'a, W: Write, D: Write> {
     srs: &'a Srs,
-    direction: &'a Direction,
+    rewrite: &'a Rewrite,
     now: SystemTime,
     out: W,
     diag: D,
@@ -66,7 +67,7 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
     /// A batch that names itself `prog` in diagnostics.
     pub fn new(
         srs: &'a Srs,
-        direction: &'a Direction,
+        rewrite: &'a Rewrite,
         now: SystemTime,
         out: W,
         diag: D,
@@ -74,7 +75,7 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
     ) -> Self {
         Batch {
             srs,
-            direction,
+            rewrite,
             now,
             out,
             diag,
@@ -87,20 +88,24 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
     pub fn address(&mut self, input: &str) -> io::Result<()> {
         let given = input;
         let input = crate::srs::strip_angle_brackets(input);
-        let result = match self.direction {
-            Direction::Forward { alias } => self
-                .srs
-                .forward_in(Form::External, input, alias, self.now)
-                .map(|f| f.address(input).to_owned())
-                .map_err(|e| e.to_string()),
-            Direction::Reverse => self
-                .srs
-                .reverse_in(Form::External, input, self.now)
-                .map_err(|e| e.to_string()),
+        let lookup = Lookup {
+            srs: self.srs,
+            domain: "",
+            now: self.now,
         };
+        let result = match self.rewrite {
+            Rewrite::Forward { alias } => lookup
+                .forward(input, alias, Form::External)
+                .or_unchanged(input),
+            Rewrite::Reverse => match lookup.reverse(input, Form::External) {
+                Answer::Found(a) => Ok(a),
+                Answer::NotFound(why) => Err(why),
+            },
+        }
+        .map_err(|why| why.to_string());
         match result {
             Ok(answer) => {
-                if let Direction::Forward { .. } = self.direction
+                if let Rewrite::Forward { .. } = self.rewrite
                     && let Some(len) = overlong_local_part(&answer)
                 {
                     writeln!(

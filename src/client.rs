@@ -47,7 +47,7 @@ pub enum ClientError {
     Unavailable {
         /// Where we tried.
         target: String,
-        /// Why.
+        /// The operating system's reason.
         source: io::Error,
     },
     /// The daemon reported a temporary failure or did not answer in time.
@@ -61,8 +61,35 @@ pub enum ClientError {
     Request(String),
 }
 
+/// A connected socket of either kind.
 trait Stream: Read + Write {}
 impl<T: Read + Write> Stream for T {}
+
+/// What both socket kinds need before the first request: the timeouts.
+trait Timeouts: Stream + Sized + 'static {
+    fn set_timeouts(&self, timeout: Duration) -> std::io::Result<()>;
+
+    fn with_timeouts(self, timeout: Duration) -> std::io::Result<Box<dyn Stream>> {
+        self.set_timeouts(timeout)?;
+        Ok(Box::new(self))
+    }
+}
+
+impl Timeouts for UnixStream {
+    fn set_timeouts(&self, timeout: Duration) -> std::io::Result<()> {
+        self.set_read_timeout(Some(timeout))?;
+        self.set_write_timeout(Some(timeout))
+    }
+}
+
+impl Timeouts for TcpStream {
+    fn set_timeouts(&self, timeout: Duration) -> std::io::Result<()> {
+        // Requests are small and each waits for its reply.
+        let _ = self.set_nodelay(true);
+        self.set_read_timeout(Some(timeout))?;
+        self.set_write_timeout(Some(timeout))
+    }
+}
 
 /// A connection to srsd, opened on first use and reused where the protocol allows.
 pub struct Client {
@@ -96,25 +123,14 @@ impl Client {
                 target: self.describe(),
                 source,
             };
-            let stream: Box<dyn Stream> = match &self.target {
+            let stream = match &self.target {
                 Target::Unix(p) => {
-                    let s = UnixStream::connect(p).map_err(unavailable)?;
-                    s.set_read_timeout(Some(self.timeout))
-                        .map_err(unavailable)?;
-                    s.set_write_timeout(Some(self.timeout))
-                        .map_err(unavailable)?;
-                    Box::new(s)
+                    UnixStream::connect(p).and_then(|s| s.with_timeouts(self.timeout))
                 }
-                Target::Tcp(a) => {
-                    let s = TcpStream::connect_timeout(a, self.timeout).map_err(unavailable)?;
-                    s.set_read_timeout(Some(self.timeout))
-                        .map_err(unavailable)?;
-                    s.set_write_timeout(Some(self.timeout))
-                        .map_err(unavailable)?;
-                    let _ = s.set_nodelay(true);
-                    Box::new(s)
-                }
-            };
+                Target::Tcp(a) => TcpStream::connect_timeout(a, self.timeout)
+                    .and_then(|s| s.with_timeouts(self.timeout)),
+            }
+            .map_err(unavailable)?;
             self.conn = Some(BufReader::new(stream));
         }
         self.conn

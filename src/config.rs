@@ -32,29 +32,29 @@ pub struct Entry {
 
 /// A configuration file that cannot be used.
 #[derive(Debug, Error)]
-pub enum ConfigError {
+pub enum FileError {
     /// The file could not be read.
     #[error("cannot read configuration file {}: {source}", path.display())]
     Read {
-        /// The file.
+        /// The configuration file's path.
         path: PathBuf,
-        /// Why.
+        /// The reason it could not be read.
         source: std::io::Error,
     },
     /// A line is wrong.
     #[error("{}, line {line}: {message}", path.display())]
     Line {
-        /// The file.
+        /// The configuration file's path.
         path: PathBuf,
         /// Line number.
         line: usize,
-        /// What is wrong.
+        /// What is wrong with the line, never quoting it.
         message: String,
     },
 }
 
 /// Parses the text of a configuration file.
-pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>, ConfigError> {
+pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>, FileError> {
     let mut entries = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
@@ -63,7 +63,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>, ConfigError> {
         }
         let Some((key, value)) = line.split_once('=') else {
             // The line is not quoted: it may be a secret.
-            return Err(ConfigError::Line {
+            return Err(FileError::Line {
                 path: path.to_owned(),
                 line: i + 1,
                 message: "expected 'key = value'".to_owned(),
@@ -80,8 +80,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>, ConfigError> {
 
 /// Reads a configuration file: a regular file of at most
 /// [`crate::regular::MAX_SIZE`] bytes, in UTF-8.
-pub fn read(path: &Path) -> Result<String, ConfigError> {
-    let err = |source| ConfigError::Read {
+pub fn read(path: &Path) -> Result<String, FileError> {
+    let err = |source| FileError::Read {
         path: path.to_owned(),
         source,
     };
@@ -114,7 +114,7 @@ pub enum LoadError {
     Usage(#[from] clap::Error),
     /// The configuration file is wrong.
     #[error(transparent)]
-    File(#[from] ConfigError),
+    File(#[from] FileError),
 }
 
 /// Parses `args` (with the program name) as `P`, taking every option the
@@ -138,7 +138,7 @@ pub fn load<P: CommandFactory + FromArgMatches>(
     if let Some(path) = first.get_one::<PathBuf>("config") {
         let inside = match reading.chroot {
             Some(root) => {
-                crate::daemon::privdrop::inside(root, path).map_err(|e| ConfigError::Read {
+                crate::daemon::privdrop::inside(root, path).map_err(|e| FileError::Read {
                     path: path.clone(),
                     source: std::io::Error::other(e),
                 })?
@@ -159,7 +159,7 @@ fn file_args(
     path: &Path,
     given: &ArgMatches,
     reading: &Reading<'_>,
-) -> Result<Vec<OsString>, ConfigError> {
+) -> Result<Vec<OsString>, FileError> {
     let text = read(path)?;
     let mut out = Vec::new();
     let mut seen: Vec<(String, usize)> = Vec::new();
@@ -167,7 +167,7 @@ fn file_args(
         if let Some((_, to)) = reading.renames.iter().find(|(from, _)| *from == e.key) {
             e.key = (*to).to_owned();
         }
-        let err = |message: String| ConfigError::Line {
+        let err = |message: String| FileError::Line {
             path: path.to_owned(),
             line: e.line,
             message,

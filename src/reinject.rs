@@ -43,9 +43,9 @@ pub enum ReinjectError {
     /// sendmail could not be started.
     #[error("cannot run {program}: {source}")]
     Spawn {
-        /// The program.
+        /// The sendmail program, as `--sendmail` names it.
         program: String,
-        /// Why.
+        /// The operating system's reason.
         source: io::Error,
     },
     /// Reading the message or writing it to sendmail failed.
@@ -54,7 +54,7 @@ pub enum ReinjectError {
     /// sendmail failed.
     #[error("{program} {status}")]
     Failed {
-        /// The program.
+        /// The sendmail program, as `--sendmail` names it.
         program: String,
         /// How it ended.
         status: ExitStatus,
@@ -63,15 +63,15 @@ pub enum ReinjectError {
     /// have queued a truncated copy; the MTA must try again.
     #[error("{program} exited 0 without reading the whole message")]
     Incomplete {
-        /// The program.
+        /// The sendmail program, as `--sendmail` names it.
         program: String,
     },
     /// The hand-off took longer than the timeout; sendmail was killed.
     #[error("{program} did not take the message within {seconds} s and was killed")]
     Timeout {
-        /// The program.
+        /// The sendmail program, as `--sendmail` names it.
         program: String,
-        /// The limit.
+        /// The `--timeout`, in seconds.
         seconds: u64,
     },
 }

@@ -14,7 +14,7 @@ use std::str::FromStr;
 use std::time::SystemTime;
 
 pub use address::Form;
-pub use address::{check_domain, strip_angle_brackets};
+pub use address::{alias_domain, check_domain, strip_angle_brackets};
 use hash::Key;
 pub use hash::{HashAlphabet, MAX_HASH_LENGTH};
 use thiserror::Error;
@@ -55,13 +55,13 @@ impl fmt::Display for Separator {
 }
 
 impl FromStr for Separator {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, ConfigError> {
+    type Err = OptionsError;
+    fn from_str(s: &str) -> Result<Self, OptionsError> {
         match s {
             "=" => Ok(Separator::Equals),
             "+" => Ok(Separator::Plus),
             "-" => Ok(Separator::Minus),
-            _ => Err(ConfigError::Separator(s.to_owned())),
+            _ => Err(OptionsError::Separator(s.to_owned())),
         }
     }
 }
@@ -108,7 +108,7 @@ impl Default for Options {
 
 /// A setting the codec cannot work with.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
-pub enum ConfigError {
+pub enum OptionsError {
     /// No secret was given.
     #[error("no secret: give a keys file with at least one secret")]
     NoSecrets,
@@ -298,22 +298,22 @@ enum Step<'a> {
 
 impl Srs {
     /// Builds a codec. `secrets` in order: the first signs, all verify.
-    pub fn new<S: AsRef<[u8]>>(secrets: &[S], options: Options) -> Result<Srs, ConfigError> {
+    pub fn new<S: AsRef<[u8]>>(secrets: &[S], options: Options) -> Result<Srs, OptionsError> {
         if secrets.is_empty() {
-            return Err(ConfigError::NoSecrets);
+            return Err(OptionsError::NoSecrets);
         }
         if !(1..=MAX_HASH_LENGTH).contains(&options.hash_length) {
-            return Err(ConfigError::HashLength(options.hash_length));
+            return Err(OptionsError::HashLength(options.hash_length));
         }
         let hash_min = options.hash_min.unwrap_or(options.hash_length);
         if !(1..=options.hash_length).contains(&hash_min) {
-            return Err(ConfigError::HashMin {
+            return Err(OptionsError::HashMin {
                 min: hash_min,
                 length: options.hash_length,
             });
         }
         if options.max_age >= timestamp::CYCLE {
-            return Err(ConfigError::MaxAge(options.max_age.into()));
+            return Err(OptionsError::MaxAge(options.max_age.into()));
         }
         let mut keys: Vec<Key> = secrets.iter().map(|s| Key::new(s.as_ref())).collect();
         if options.accept_perl_newline_keys {

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use mail_srs::protocol::{Answer, Direction, Lookup, Why};
+use mail_srs::protocol::{Answer, Direction, Lookup, NotRewritten};
 use mail_srs::srs::{Form, ForwardError, Options, Srs};
 
 fn srs() -> Srs {
@@ -103,10 +103,10 @@ fn map_lookups_answer_not_found_for_bracketed_keys() {
         domain: "fwd.example",
         now: UNIX_EPOCH + Duration::from_secs(1_795_435_200),
     };
-    let (answer, _) = lookup.map(Direction::Forward, "<alice@origin.example>");
+    let answer = lookup.map(Direction::Forward, "<alice@origin.example>");
     assert_eq!(
         answer,
-        Answer::NotFound(Why::Forward(ForwardError::BadDomainCharacter('>')))
+        Answer::NotFound(NotRewritten::Forward(ForwardError::BadDomainCharacter('>')))
     );
 }
 

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use mail_srs::cli::helpers::{ForwarderCli, parse};
+use mail_srs::envelope::{self, Head};
 use mail_srs::exit::Exit;
-use mail_srs::helper::{self, Head};
 use mail_srs::reinject::reinject;
 use mail_srs::srs::{Form, Forwarded, overlong_local_part};
 
@@ -46,7 +46,7 @@ fn run(args: &[OsString]) -> Exit {
         Ok(h) => h,
         Err(e) => return defer(format!("cannot read the message: {e}")),
     };
-    let Some(sender) = helper::sender(cli.common.sender.as_deref(), &head) else {
+    let Some(sender) = envelope::sender(cli.common.sender.as_deref(), &head) else {
         return defer("cannot tell the envelope sender: set SENDER or give --sender");
     };
     let new_sender = if sender.is_empty() || sender == "<>" {

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use mail_srs::cli::helpers::{ReverserCli, parse};
+use mail_srs::envelope::{self, Head};
 use mail_srs::exit::Exit;
-use mail_srs::helper::{self, Head};
 use mail_srs::reinject::reinject;
 use mail_srs::srs::Form;
 
@@ -29,7 +29,7 @@ fn run(args: &[OsString]) -> Exit {
         Ok(cli) => cli,
         Err(exit) => return exit,
     };
-    let Some(recipient) = helper::recipient(cli.recipient.as_deref()) else {
+    let Some(recipient) = envelope::recipient(cli.recipient.as_deref()) else {
         return defer("no SRS recipient: give --recipient or set RECIPIENT");
     };
     let srs = match cli.common.srs(cli.alias.as_deref()) {
@@ -60,7 +60,7 @@ fn run(args: &[OsString]) -> Exit {
         Err(e) => return defer(format!("cannot read the message: {e}")),
     };
     // A bounce has the null sender and keeps it.
-    let sender = helper::sender(cli.common.sender.as_deref(), &head).unwrap_or_default();
+    let sender = envelope::sender(cli.common.sender.as_deref(), &head).unwrap_or_default();
     let sender = if sender == "<>" {
         String::new()
     } else {

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use mail_srs::Srs;
-use mail_srs::batch::{Batch, Direction};
+use mail_srs::batch::{Batch, Rewrite};
 use mail_srs::cli::CodecArgs;
 use mail_srs::cli::codec::{SetupError, Warning};
 use mail_srs::cli::legacy::{self, LegacyArgs};
@@ -52,16 +52,18 @@ fn run(args: Vec<OsString>) -> Exit {
     match cli.command {
         Command::Keygen { rotate } => keygen(rotate.as_deref()),
         Command::Forward { alias, addresses } => match setup(&cli.codec) {
-            Ok(srs) => answer(&srs, &Direction::Forward { alias }, &addresses, now),
+            Ok(srs) => answer(&srs, &Rewrite::Forward { alias }, &addresses, now),
             Err(e) => config_error(&e),
         },
         Command::Reverse { alias, addresses } => {
             let mut codec = cli.codec.clone();
-            codec
-                .local_domain
-                .extend(alias.map(|a| a.rsplit('@').next().unwrap_or(&a).to_owned()));
+            codec.local_domain.extend(
+                alias
+                    .as_deref()
+                    .map(|a| mail_srs::srs::alias_domain(a).to_owned()),
+            );
             match setup(&codec) {
-                Ok(srs) => answer(&srs, &Direction::Reverse, &addresses, now),
+                Ok(srs) => answer(&srs, &Rewrite::Reverse, &addresses, now),
                 Err(e) => config_error(&e),
             }
         }
@@ -97,14 +99,14 @@ fn setup(codec: &CodecArgs) -> Result<Srs, SetupError> {
 }
 
 /// Answers each address, or each line of standard input when there are none.
-fn answer(srs: &Srs, direction: &Direction, addresses: &[String], now: SystemTime) -> Exit {
+fn answer(srs: &Srs, rewrite: &Rewrite, addresses: &[String], now: SystemTime) -> Exit {
     let interactive = addresses.is_empty() && io::stdin().is_terminal();
     let out: Box<dyn Write> = if interactive {
         Box::new(LineWriter::new(io::stdout().lock()))
     } else {
         Box::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()))
     };
-    let mut batch = Batch::new(srs, direction, now, out, io::stderr().lock(), PROG);
+    let mut batch = Batch::new(srs, rewrite, now, out, io::stderr().lock(), PROG);
     let result = if addresses.is_empty() {
         batch.lines(io::stdin().lock())
     } else {
@@ -173,9 +175,9 @@ fn run_legacy(args: &[OsString]) -> Exit {
         eprintln!("{PROG}: --alias {alias:?}: {e}");
         return Exit::Usage;
     }
-    let direction = match (&a.alias, a.reverse) {
-        (_, true) => Direction::Reverse,
-        (Some(alias), false) => Direction::Forward {
+    let rewrite = match (&a.alias, a.reverse) {
+        (_, true) => Rewrite::Reverse,
+        (Some(alias), false) => Rewrite::Forward {
             alias: alias.clone(),
         },
         (None, false) => {
@@ -193,7 +195,7 @@ fn run_legacy(args: &[OsString]) -> Exit {
         ..Options::default()
     };
     match Srs::new(&keys, options) {
-        Ok(srs) => answer(&srs, &direction, &a.addresses, SystemTime::now()),
+        Ok(srs) => answer(&srs, &rewrite, &a.addresses, SystemTime::now()),
         Err(e) => config_error(&e),
     }
 }

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use thiserror::Error;
 
 use crate::secrets::{self, LineEnds, Secrets, SecretsError};
-use crate::srs::{ConfigError, HashAlphabet, Options, Separator, Srs};
+use crate::srs::{HashAlphabet, Options, OptionsError, Separator, Srs};
 
 /// Options that set up the codec: secrets and everything in [`Options`].
 #[derive(Args, Clone, Debug, Default, PartialEq, Eq)]
@@ -72,7 +72,7 @@ pub enum AlphabetArg {
 pub enum SetupError {
     /// An option value is out of range.
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] OptionsError),
     /// The keys file is unusable.
     #[error(transparent)]
     Secrets(#[from] SecretsError),
@@ -82,9 +82,9 @@ pub enum SetupError {
     /// The local-domains file could not be read.
     #[error("cannot read local domains file {}: {source}", path.display())]
     LocalDomains {
-        /// The file.
+        /// The `--local-domains-file` path.
         path: PathBuf,
-        /// Why.
+        /// The reason it could not be read.
         source: std::io::Error,
     },
 }
@@ -115,7 +115,7 @@ impl std::fmt::Display for Warning {
 
 impl CodecArgs {
     /// The codec options these arguments give, defaults filled in.
-    pub fn options(&self) -> Result<Options, ConfigError> {
+    pub fn options(&self) -> Result<Options, OptionsError> {
         let d = Options::default();
         Ok(Options {
             separator: match &self.separator {

@@ -4,19 +4,19 @@
 use thiserror::Error;
 
 use super::{Bound, Listener, Protocol};
-use crate::protocol::Direction;
 
 /// Sockets from systemd that cannot be used.
 #[derive(Debug, Error)]
 pub enum ActivationError {
     /// A descriptor's name is not a protocol.
     #[error(
-        "socket {index} from systemd is named {name:?}; set FileDescriptorName= to socketmap, tcp-forward, tcp-reverse or line in the .socket unit"
+        "socket {index} from systemd is named {name:?}; set FileDescriptorName= to one of {} in the .socket unit",
+        Protocol::names()
     )]
     UnknownName {
         /// Position in LISTEN_FDS.
         index: usize,
-        /// The name.
+        /// The `FileDescriptorName=` systemd passed for it.
         name: String,
     },
     /// A descriptor is not a listening stream socket.
@@ -24,7 +24,7 @@ pub enum ActivationError {
     NotAStream {
         /// Position in LISTEN_FDS.
         index: usize,
-        /// Why.
+        /// Why it cannot be used as a listener.
         source: std::io::Error,
     },
 }
@@ -43,12 +43,8 @@ pub fn listeners() -> Result<Option<Vec<Listener>>, ActivationError> {
     let mut out = Vec::new();
     for index in 0..fds.len() {
         let name = names.get(index).cloned().unwrap_or_default();
-        let protocol = match name.as_str() {
-            "socketmap" => Protocol::Socketmap,
-            "tcp-forward" => Protocol::TcpTable(Direction::Forward),
-            "tcp-reverse" => Protocol::TcpTable(Direction::Reverse),
-            "line" => Protocol::Line,
-            _ => return Err(ActivationError::UnknownName { index, name }),
+        let Some(protocol) = Protocol::named(&name) else {
+            return Err(ActivationError::UnknownName { index, name });
         };
         let bound = match fds.take_tcp_listener(index) {
             Ok(Some(l)) => Bound::Tcp(l),

@@ -22,15 +22,32 @@ pub enum Protocol {
     Line,
 }
 
+/// Every protocol with its name, as `--listen` and systemd's
+/// `FileDescriptorName=` write it: the one table of names.
+pub const PROTOCOLS: [(&str, Protocol); 4] = [
+    ("socketmap", Protocol::Socketmap),
+    ("tcp-forward", Protocol::TcpTable(Direction::Forward)),
+    ("tcp-reverse", Protocol::TcpTable(Direction::Reverse)),
+    ("line", Protocol::Line),
+];
+
 impl Protocol {
     /// The name used in `--listen`.
     pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Socketmap => "socketmap",
-            Protocol::TcpTable(Direction::Forward) => "tcp-forward",
-            Protocol::TcpTable(Direction::Reverse) => "tcp-reverse",
-            Protocol::Line => "line",
-        }
+        PROTOCOLS
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("?", |(n, _)| n)
+    }
+
+    /// The protocol called `name`.
+    pub fn named(name: &str) -> Option<Protocol> {
+        PROTOCOLS.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
+    }
+
+    /// "socketmap, tcp-forward, tcp-reverse, line", for messages.
+    pub fn names() -> String {
+        PROTOCOLS.map(|(n, _)| n).join(", ")
     }
 }
 
@@ -70,12 +87,13 @@ impl fmt::Display for ListenSpec {
 /// A `--listen` value that does not parse.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 #[error(
-    "listener {value:?}: {reason} (write PROTOCOL=unix:/path or PROTOCOL=inet:127.0.0.1:PORT; protocols: socketmap, tcp-forward, tcp-reverse, line)"
+    "listener {value:?}: {reason} (write PROTOCOL=unix:/path or PROTOCOL=inet:127.0.0.1:PORT; protocols: {})",
+    Protocol::names()
 )]
 pub struct ListenSpecError {
-    /// The value given.
+    /// The `--listen` value, as given.
     pub value: String,
-    /// What is wrong.
+    /// What is wrong with it.
     pub reason: &'static str,
 }
 
@@ -87,13 +105,7 @@ impl FromStr for ListenSpec {
             reason,
         };
         let (protocol, address) = value.split_once('=').ok_or_else(|| err("no '='"))?;
-        let protocol = match protocol {
-            "socketmap" => Protocol::Socketmap,
-            "tcp-forward" => Protocol::TcpTable(Direction::Forward),
-            "tcp-reverse" => Protocol::TcpTable(Direction::Reverse),
-            "line" => Protocol::Line,
-            _ => return Err(err("unknown protocol")),
-        };
+        let protocol = Protocol::named(protocol).ok_or_else(|| err("unknown protocol"))?;
         let address = if let Some(path) = address.strip_prefix("unix:") {
             if !path.starts_with('/') {
                 return Err(err("a Unix socket path must be absolute"));

@@ -3,7 +3,7 @@
 //! address or `ERROR: <message>`. Perl's srsd closes after each reply and Exim
 //! reads to end of file, so that is the default here too.
 
-use super::{Answer, Lookup, Progress, Refusal};
+use super::{Answer, Lookup, Progress};
 use crate::srs::Form;
 
 pub use super::MAX_LINE;
@@ -28,12 +28,9 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<
             return p;
         };
         p.consumed += eol + 1;
-        let (reply, refusal) = match std::str::from_utf8(&rest[..eol]) {
+        let (reply, answered) = match std::str::from_utf8(&rest[..eol]) {
             Ok(line) => answer(lookup, line),
-            Err(_) => (
-                Err("request is not valid UTF-8".to_owned()),
-                Refusal::Ordinary,
-            ),
+            Err(_) => (Err("request is not valid UTF-8".to_owned()), None),
         };
         let start = out.len();
         match reply {
@@ -49,7 +46,9 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<
             out.extend_from_slice(b"ERROR: reply too long\n");
             p.oversized += 1;
         }
-        p.note(refusal);
+        if let Some(a) = &answered {
+            p.note(a);
+        }
         if !keep_alive {
             p.consumed = input.len();
             p.close = true;
@@ -58,32 +57,34 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<
     }
 }
 
-fn answer(lookup: &Lookup<'_>, line: &str) -> (Result<String, String>, Refusal) {
+/// The reply text for one request line, and the lookup's answer for the
+/// log when there was one. Perl's srsd prints a sender that needs no
+/// rewriting as it is.
+fn answer(lookup: &Lookup<'_>, line: &str) -> (Result<String, String>, Option<Answer>) {
     let mut words = line.split_ascii_whitespace();
     let command = words.next().unwrap_or_default();
     let args: Vec<&str> = words.collect();
-    if command.eq_ignore_ascii_case("forward") {
+    let answer = if command.eq_ignore_ascii_case("forward") {
         let [sender, alias] = args[..] else {
-            return (Err(USAGE.into()), Refusal::Ordinary);
+            return (Err(USAGE.into()), None);
         };
-        let result = lookup
-            .srs
-            .forward_in(Form::External, sender, alias, lookup.now)
-            .map(|f| f.address(sender).to_owned())
+        let answer = lookup.forward(sender, alias, Form::External);
+        let reply = answer
+            .clone()
+            .or_unchanged(sender)
             .map_err(|e| e.to_string());
-        (result, Refusal::Ordinary)
+        return (reply, Some(answer));
     } else if command.eq_ignore_ascii_case("reverse") {
         let [address] = args[..] else {
-            return (Err(USAGE.into()), Refusal::Ordinary);
+            return (Err(USAGE.into()), None);
         };
-        match lookup.reverse(address, Form::External) {
-            (Answer::Found(a), r) => (Ok(a), r),
-            (Answer::NotFound(reason), r) => (Err(reason.to_string()), r),
-        }
+        lookup.reverse(address, Form::External)
     } else {
-        (
-            Err(format!("unknown command {command:?}; {USAGE}")),
-            Refusal::Ordinary,
-        )
-    }
+        return (Err(format!("unknown command {command:?}; {USAGE}")), None);
+    };
+    let reply = match &answer {
+        Answer::Found(a) => Ok(a.clone()),
+        Answer::NotFound(reason) => Err(reason.to_string()),
+    };
+    (reply, Some(answer))
 }

@@ -35,12 +35,44 @@ pub enum Answer {
     Found(String),
     /// Nothing to rewrite (never a failure in map protocols). The reason is
     /// formatted only by the protocols that send it.
-    NotFound(Why),
+    NotFound(NotRewritten),
 }
 
-/// Why a lookup found nothing to rewrite.
+impl Answer {
+    /// The reverse refusal worth a log line, if this answer is one: a check
+    /// that an honest address passes (a forgery, an expired or future
+    /// address) failed.
+    pub fn suspicious(&self) -> Option<ReverseError> {
+        match self {
+            Answer::NotFound(NotRewritten::Reverse(
+                e @ (ReverseError::BadHash
+                | ReverseError::HashTooShort { .. }
+                | ReverseError::Expired { .. }
+                | ReverseError::Future),
+            )) => Some(*e),
+            _ => None,
+        }
+    }
+
+    /// The address for a caller that prints an answer for every sender
+    /// (`srs forward`, the line protocol): the rewritten address, or `sender`
+    /// itself when it needs no rewriting; the reason when forward refused it.
+    pub fn or_unchanged(self, sender: &str) -> Result<String, NotRewritten> {
+        match self {
+            Answer::Found(a) => Ok(a),
+            Answer::NotFound(
+                NotRewritten::LocalDomain
+                | NotRewritten::AlreadyRewritten
+                | NotRewritten::SrsAddressOnForward,
+            ) => Ok(sender.to_owned()),
+            Answer::NotFound(why) => Err(why),
+        }
+    }
+}
+
+/// Why a lookup did not rewrite an address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Why {
+pub enum NotRewritten {
     /// Postfix's partial keys (`user`, `@domain`) are never rewritten.
     PartialKey,
     /// The sender is at a local domain.
@@ -56,29 +88,19 @@ pub enum Why {
     Reverse(ReverseError),
 }
 
-impl std::fmt::Display for Why {
+impl std::fmt::Display for NotRewritten {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Why::PartialKey => f.write_str("partial key"),
-            Why::LocalDomain => f.write_str("local domain"),
-            Why::SrsAddressOnForward => f.write_str(
+            NotRewritten::PartialKey => f.write_str("partial key"),
+            NotRewritten::LocalDomain => f.write_str("local domain"),
+            NotRewritten::SrsAddressOnForward => f.write_str(
                 "an SRS address at our domain needs a reverse, not a forward (reverse map or port?)",
             ),
-            Why::AlreadyRewritten => f.write_str("already rewritten"),
-            Why::Forward(e) => e.fmt(f),
-            Why::Reverse(e) => e.fmt(f),
+            NotRewritten::AlreadyRewritten => f.write_str("already rewritten"),
+            NotRewritten::Forward(e) => e.fmt(f),
+            NotRewritten::Reverse(e) => e.fmt(f),
         }
     }
-}
-
-/// What a lookup found out about the address, for the daemon's log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
-    /// A reverse that failed a check an honest address passes (forgery,
-    /// expired, future): worth a log line.
-    Suspicious(ReverseError),
-    /// Anything else.
-    Ordinary,
 }
 
 /// Everything a request needs: the codec, our domain and the time.
@@ -94,15 +116,12 @@ pub struct Lookup<'a> {
 impl Lookup<'_> {
     /// Forward or reverse `key` as a map lookup: anything that does not apply
     /// is `NotFound`, and partial keys (`user`, `@domain`) are never rewritten.
-    pub fn map(&self, direction: Direction, key: &str) -> (Answer, Refusal) {
+    pub fn map(&self, direction: Direction, key: &str) -> Answer {
         if key.starts_with('@') || !key.bytes().any(|b| b == b'@') {
-            return (Answer::NotFound(Why::PartialKey), Refusal::Ordinary);
+            return Answer::NotFound(NotRewritten::PartialKey);
         }
         match direction {
-            Direction::Forward => (
-                self.forward(key, self.domain, Form::Internal),
-                Refusal::Ordinary,
-            ),
+            Direction::Forward => self.forward(key, self.domain, Form::Internal),
             Direction::Reverse => self.reverse(key, Form::Internal),
         }
     }
@@ -114,30 +133,23 @@ impl Lookup<'_> {
             Ok(Forwarded::Unchanged(Unchanged::LocalDomain))
                 if crate::srs::looks_like_srs(sender) =>
             {
-                Answer::NotFound(Why::SrsAddressOnForward)
+                Answer::NotFound(NotRewritten::SrsAddressOnForward)
             }
-            Ok(Forwarded::Unchanged(Unchanged::LocalDomain)) => Answer::NotFound(Why::LocalDomain),
+            Ok(Forwarded::Unchanged(Unchanged::LocalDomain)) => {
+                Answer::NotFound(NotRewritten::LocalDomain)
+            }
             Ok(Forwarded::Unchanged(Unchanged::AlreadyOurs)) => {
-                Answer::NotFound(Why::AlreadyRewritten)
+                Answer::NotFound(NotRewritten::AlreadyRewritten)
             }
-            Err(e) => Answer::NotFound(Why::Forward(e)),
+            Err(e) => Answer::NotFound(NotRewritten::Forward(e)),
         }
     }
 
     /// Reverses `address`.
-    pub fn reverse(&self, address: &str, form: Form) -> (Answer, Refusal) {
+    pub fn reverse(&self, address: &str, form: Form) -> Answer {
         match self.srs.reverse_in(form, address, self.now) {
-            Ok(a) => (Answer::Found(a), Refusal::Ordinary),
-            Err(e) => {
-                let refusal = match e {
-                    ReverseError::BadHash
-                    | ReverseError::HashTooShort { .. }
-                    | ReverseError::Expired { .. }
-                    | ReverseError::Future => Refusal::Suspicious(e),
-                    _ => Refusal::Ordinary,
-                };
-                (Answer::NotFound(Why::Reverse(e)), refusal)
-            }
+            Ok(a) => Answer::Found(a),
+            Err(e) => Answer::NotFound(NotRewritten::Reverse(e)),
         }
     }
 }
@@ -161,9 +173,8 @@ pub struct Progress {
 }
 
 impl Progress {
-    fn note(&mut self, refusal: Refusal) {
-        if let Refusal::Suspicious(e) = refusal {
-            self.refusals.push(e);
-        }
+    /// Keeps what `answer` says worth logging.
+    fn note(&mut self, answer: &Answer) {
+        self.refusals.extend(answer.suspicious());
     }
 }

@@ -3,7 +3,7 @@
 //! `PERM <reason>`. Maps `forward` and `reverse` share one connection.
 
 use super::netstring::{self, NetstringError};
-use super::{Answer, Direction, Lookup, Progress, Refusal};
+use super::{Answer, Direction, Lookup, Progress};
 
 /// Postfix accepts replies up to this size, and we accept requests up to it.
 pub const MAX_NETSTRING: usize = 100_000;
@@ -18,7 +18,7 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, max: usize, out: &mut Vec<u8>) -
             Ok(Some((payload, used))) => {
                 p.consumed += used;
                 let start = out.len();
-                let refusal = answer(lookup, payload, out);
+                let answered = answer(lookup, payload, out);
                 // The reply must fit what the client reads: "OK " and an
                 // address made from a key near the limit may not.
                 if reply_len(&out[start..]) > max {
@@ -26,7 +26,9 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, max: usize, out: &mut Vec<u8>) -
                     netstring::encode(out, NOTFOUND);
                     p.oversized += 1;
                 }
-                p.note(refusal);
+                if let Some(a) = &answered {
+                    p.note(a);
+                }
             }
             Err(e) => {
                 fatal(out, e);
@@ -50,10 +52,11 @@ fn fatal(out: &mut Vec<u8>, e: NetstringError) {
 }
 
 /// Appends the reply netstring for one request payload to `out`.
-pub fn answer(lookup: &Lookup<'_>, payload: &[u8], out: &mut Vec<u8>) -> Refusal {
+/// Gives the lookup's answer, for the log, when there was one.
+pub fn answer(lookup: &Lookup<'_>, payload: &[u8], out: &mut Vec<u8>) -> Option<Answer> {
     let Some(space) = payload.iter().position(|&b| b == b' ') else {
         netstring::encode(out, b"PERM request is not '<map> <key>'");
-        return Refusal::Ordinary;
+        return None;
     };
     let direction = match &payload[..space] {
         b"forward" => Direction::Forward,
@@ -63,24 +66,24 @@ pub fn answer(lookup: &Lookup<'_>, payload: &[u8], out: &mut Vec<u8>) -> Refusal
                 out,
                 b"PERM unknown map name; the maps are forward and reverse",
             );
-            return Refusal::Ordinary;
+            return None;
         }
     };
     let Ok(key) = std::str::from_utf8(&payload[space + 1..]) else {
         netstring::encode(out, NOTFOUND);
-        return Refusal::Ordinary;
+        return None;
     };
     let focused = unfocus(key);
-    let (answer, refusal) = lookup.map(direction, focused.as_deref().unwrap_or(key));
-    match answer {
+    let answer = lookup.map(direction, focused.as_deref().unwrap_or(key));
+    match &answer {
         Answer::Found(a) if focused.is_some() => {
-            netstring::encode_parts(out, &[b"OK ", focus(&a).as_bytes()])
+            netstring::encode_parts(out, &[b"OK ", focus(a).as_bytes()])
         }
         Answer::Found(a) => netstring::encode_parts(out, &[b"OK ", a.as_bytes()]),
         // Postfix and sendmail want exactly "NOTFOUND "; the reason is for logs.
         Answer::NotFound(_) => netstring::encode(out, NOTFOUND),
     }
-    refusal
+    Some(answer)
 }
 
 const NOTFOUND: &[u8] = b"NOTFOUND ";

@@ -47,7 +47,7 @@ pub fn serve(
             out.extend_from_slice(b"500 key is not valid %-encoded UTF-8\n");
             continue;
         };
-        let (answer, refusal) = lookup.map(direction, &key);
+        let answer = lookup.map(direction, &key);
         let start = out.len();
         match &answer {
             Answer::Found(a) => {
@@ -65,7 +65,7 @@ pub fn serve(
             out.extend_from_slice(b"500 reply too long\n");
             p.oversized += 1;
         }
-        p.note(refusal);
+        p.note(&answer);
     }
 }
 
