@@ -740,3 +740,44 @@ mod tests {
         assert!(domain_matches("CORP.example.", "corp.example"));
     }
 }
+
+#[cfg(test)]
+mod rounds {
+    use super::*;
+
+    /// `address` wrapped in one more SRS0 layer at fwd.example, signed with
+    /// `srs`'s first key (forward itself never wraps our own addresses).
+    fn wrap(srs: &Srs, address: &str, now: SystemTime) -> String {
+        let (local, host) = address.rsplit_once('@').unwrap();
+        let stamp = Day::of(now).encode();
+        let mut out = String::from("SRS0=");
+        srs.push_hash(&mut out, &[&stamp, host.as_bytes(), local.as_bytes()]);
+        out.push('=');
+        out.extend(stamp.map(char::from));
+        out.push_str(&format!("={host}={local}@fwd.example"));
+        out
+    }
+
+    #[test]
+    fn reverse_stops_after_max_rounds() {
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_435_200);
+        let options = Options {
+            local_domains: vec!["fwd.example".into()],
+            ..Options::default()
+        };
+        let srs = Srs::new(&[b"k"], options).unwrap();
+        let mut address = "x@o.example".to_owned();
+        for _ in 0..MAX_ROUNDS {
+            address = wrap(&srs, &address, now);
+        }
+        // MAX_ROUNDS layers reverse fully.
+        assert_eq!(srs.reverse(&address, now).as_deref(), Ok("x@o.example"));
+        // One more is refused, naming the limit.
+        let deeper = wrap(&srs, &address, now);
+        assert_eq!(srs.reverse(&deeper, now), Err(ReverseError::TooManyRounds));
+        assert_eq!(
+            ReverseError::TooManyRounds.to_string(),
+            "still an SRS address at one of our domains after 8 rounds"
+        );
+    }
+}
