@@ -12,7 +12,6 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use mail_srs::clock::FixedClock;
 use mail_srs::daemon::{self, Bound, Limits, Listener, Protocol, Shared, State};
-use mail_srs::protocol::Direction;
 use mail_srs::srs::{Options, Srs};
 use tempfile::TempDir;
 use tokio::sync::watch;
@@ -64,19 +63,19 @@ impl Daemon {
         let forward_fd = std::os::fd::AsRawFd::as_raw_fd(&tf);
         let listeners = vec![
             Listener {
-                protocol: Protocol::Socketmap,
+                protocol: Protocol::named("socketmap").unwrap(),
                 bound: unix("socketmap"),
             },
             Listener {
-                protocol: Protocol::Line,
+                protocol: Protocol::named("line").unwrap(),
                 bound: unix("line"),
             },
             Listener {
-                protocol: Protocol::TcpTable(Direction::Forward),
+                protocol: Protocol::named("tcp-forward").unwrap(),
                 bound: Bound::Tcp(tf),
             },
             Listener {
-                protocol: Protocol::TcpTable(Direction::Reverse),
+                protocol: Protocol::named("tcp-reverse").unwrap(),
                 bound: Bound::Tcp(tr),
             },
         ];
@@ -340,7 +339,10 @@ fn line_protocol_answers_once_and_closes() {
 #[test]
 fn line_protocol_keep_alive() {
     let d = Daemon::start(Limits {
-        line_keep_alive: true,
+        protocols: mail_srs::protocol::Settings {
+            line_keep_alive: true,
+            ..Default::default()
+        },
         ..Limits::default()
     });
     let mut s = d.unix("line");

@@ -258,8 +258,10 @@ impl Cli {
             drain_timeout: self
                 .drain_timeout
                 .map_or(d.drain_timeout, std::time::Duration::from_secs),
-            line_keep_alive: self.line_keep_alive,
-            ..d
+            protocols: crate::protocol::Settings {
+                line_keep_alive: self.line_keep_alive,
+                ..d.protocols
+            },
         }
     }
 

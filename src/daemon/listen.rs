@@ -9,45 +9,48 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
-use crate::protocol::Direction;
+use crate::protocol::{PROTOCOLS, Wire};
 
-/// The protocol a listener speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Protocol {
-    /// Postfix/sendmail socketmap, maps `forward` and `reverse`.
-    Socketmap,
-    /// Postfix tcp_table answering one direction.
-    TcpTable(Direction),
-    /// The Perl Mail::SRS srsd line protocol.
-    Line,
+/// The protocol a listener speaks: one of [`PROTOCOLS`], compared by name.
+#[derive(Clone, Copy)]
+pub struct Protocol(&'static dyn Wire);
+
+impl PartialEq for Protocol {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
 }
 
-/// Every protocol with its name, as `--listen` and systemd's
-/// `FileDescriptorName=` write it: the one table of names.
-pub const PROTOCOLS: [(&str, Protocol); 4] = [
-    ("socketmap", Protocol::Socketmap),
-    ("tcp-forward", Protocol::TcpTable(Direction::Forward)),
-    ("tcp-reverse", Protocol::TcpTable(Direction::Reverse)),
-    ("line", Protocol::Line),
-];
+impl Eq for Protocol {}
+
+impl fmt::Debug for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 impl Protocol {
     /// The name used in `--listen`.
     pub fn name(self) -> &'static str {
-        PROTOCOLS
-            .iter()
-            .find(|(_, p)| *p == self)
-            .map_or("?", |(n, _)| n)
+        self.0.name()
+    }
+
+    /// How it turns bytes into replies.
+    pub fn wire(self) -> &'static dyn Wire {
+        self.0
     }
 
     /// The protocol called `name`.
     pub fn named(name: &str) -> Option<Protocol> {
-        PROTOCOLS.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
+        PROTOCOLS
+            .iter()
+            .find(|w| w.name() == name)
+            .map(|w| Protocol(*w))
     }
 
     /// "socketmap, tcp-forward, tcp-reverse, line", for messages.
     pub fn names() -> String {
-        PROTOCOLS.map(|(n, _)| n).join(", ")
+        PROTOCOLS.map(|w| w.name()).join(", ")
     }
 }
 
@@ -178,7 +181,7 @@ mod tests {
         let s: ListenSpec = "socketmap=unix:/var/spool/postfix/srs".parse().unwrap();
         assert_eq!(s.address, Address::Unix("/var/spool/postfix/srs".into()));
         let s: ListenSpec = "tcp-reverse=inet:[::1]:10002".parse().unwrap();
-        assert_eq!(s.protocol, Protocol::TcpTable(Direction::Reverse));
+        assert_eq!(s.protocol.name(), "tcp-reverse");
         assert_eq!(s.to_string(), "tcp-reverse=inet:[::1]:10002");
         for bad in [
             "socketmap",

@@ -24,7 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
-use crate::protocol::{Lookup, line, socketmap, tcp_table};
+use crate::protocol::Lookup;
 use crate::srs::Srs;
 use idle::Reaper;
 pub use listen::{Address, Bound, ListenSpec, Protocol};
@@ -85,11 +85,8 @@ pub struct Limits {
     /// At shutdown, connections get this long to finish the replies they
     /// owe; then they are cut off. Default 5 s.
     pub drain_timeout: Duration,
-    /// Longest socketmap netstring. Default 100000 (Postfix's limit).
-    pub max_netstring: usize,
-    /// Keep line-protocol connections open after a reply (Perl's srsd closes,
-    /// and Exim's `${readsocket}` needs that). Default off.
-    pub line_keep_alive: bool,
+    /// What the protocols are configured with.
+    pub protocols: crate::protocol::Settings,
 }
 
 impl Default for Limits {
@@ -99,8 +96,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(300),
             request_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(5),
-            max_netstring: socketmap::MAX_NETSTRING,
-            line_keep_alive: false,
+            protocols: crate::protocol::Settings::default(),
         }
     }
 }
@@ -373,13 +369,9 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
             domain: &state.domain,
             now: ctx.clock.now(),
         };
-        let progress = match protocol {
-            Protocol::Socketmap => {
-                socketmap::serve(&input, &lookup, ctx.limits.max_netstring, &mut out)
-            }
-            Protocol::TcpTable(direction) => tcp_table::serve(&input, &lookup, direction, &mut out),
-            Protocol::Line => line::serve(&input, &lookup, ctx.limits.line_keep_alive, &mut out),
-        };
+        let progress = protocol
+            .wire()
+            .serve(&input, &lookup, &ctx.limits.protocols, &mut out);
         for refusal in &progress.refusals {
             ctx.refusals
                 .warn(format_args!("refused reverse: {refusal}"));

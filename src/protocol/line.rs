@@ -9,6 +9,25 @@ use crate::srs::Form;
 pub use super::MAX_LINE;
 const USAGE: &str = "usage: FORWARD <sender> <alias> | REVERSE <address>";
 
+/// The Perl srsd line protocol.
+pub struct Line;
+
+impl super::Wire for Line {
+    fn name(&self) -> &'static str {
+        "line"
+    }
+
+    fn serve(
+        &self,
+        input: &[u8],
+        lookup: &Lookup<'_>,
+        settings: &super::Settings,
+        out: &mut Vec<u8>,
+    ) -> Progress {
+        serve(input, lookup, settings.line_keep_alive, out)
+    }
+}
+
 /// Answers the complete request lines at the front of `input` into `out`;
 /// unless `keep_alive`, the first reply closes the connection.
 pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<u8>) -> Progress {

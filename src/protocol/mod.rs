@@ -19,6 +19,51 @@ use std::time::SystemTime;
 
 use crate::srs::{Form, ForwardError, Forwarded, ReverseError, Srs, Unchanged};
 
+/// What the protocols may be configured with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Longest socketmap netstring. Default 100000 (Postfix's limit).
+    pub max_netstring: usize,
+    /// Keep line-protocol connections open after a reply (Perl's srsd closes,
+    /// and Exim's `${readsocket}` needs that). Default off.
+    pub line_keep_alive: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_netstring: socketmap::MAX_NETSTRING,
+            line_keep_alive: false,
+        }
+    }
+}
+
+/// A wire protocol the daemon serves: how the bytes a connection received
+/// become replies. The daemon's listeners, limits, reload and shutdown work
+/// the same for every protocol, so a new one is a value of this trait and a
+/// row in [`PROTOCOLS`], nothing more.
+pub trait Wire: Send + Sync + 'static {
+    /// The name `--listen` and systemd's `FileDescriptorName=` use.
+    fn name(&self) -> &'static str;
+
+    /// Answers every complete request at the front of `input` into `out`.
+    fn serve(
+        &self,
+        input: &[u8],
+        lookup: &Lookup<'_>,
+        settings: &Settings,
+        out: &mut Vec<u8>,
+    ) -> Progress;
+}
+
+/// Every protocol: the one table of their names.
+pub static PROTOCOLS: [&dyn Wire; 4] = [
+    &socketmap::Socketmap,
+    &tcp_table::TcpTable(Direction::Forward),
+    &tcp_table::TcpTable(Direction::Reverse),
+    &line::Line,
+];
+
 /// Which map a request asks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {

@@ -8,6 +8,25 @@ use super::{Answer, Direction, Lookup, Progress};
 /// Postfix accepts replies up to this size, and we accept requests up to it.
 pub const MAX_NETSTRING: usize = 100_000;
 
+/// The socketmap protocol, both maps on one connection.
+pub struct Socketmap;
+
+impl super::Wire for Socketmap {
+    fn name(&self) -> &'static str {
+        "socketmap"
+    }
+
+    fn serve(
+        &self,
+        input: &[u8],
+        lookup: &Lookup<'_>,
+        settings: &super::Settings,
+        out: &mut Vec<u8>,
+    ) -> Progress {
+        serve(input, lookup, settings.max_netstring, out)
+    }
+}
+
 /// Answers every complete request at the front of `input` into `out`.
 /// A malformed netstring gets `PERM` and closes the connection.
 pub fn serve(input: &[u8], lookup: &Lookup<'_>, max: usize, out: &mut Vec<u8>) -> Progress {

@@ -6,6 +6,28 @@ use super::{Answer, Direction, Lookup, Progress};
 
 pub use super::MAX_LINE;
 
+/// The tcp_table protocol answering one direction, as a listener does.
+pub struct TcpTable(pub Direction);
+
+impl super::Wire for TcpTable {
+    fn name(&self) -> &'static str {
+        match self.0 {
+            Direction::Forward => "tcp-forward",
+            Direction::Reverse => "tcp-reverse",
+        }
+    }
+
+    fn serve(
+        &self,
+        input: &[u8],
+        lookup: &Lookup<'_>,
+        _: &super::Settings,
+        out: &mut Vec<u8>,
+    ) -> Progress {
+        serve(input, lookup, self.0, out)
+    }
+}
+
 /// Answers every complete request line at the front of `input` into `out`.
 pub fn serve(
     input: &[u8],
