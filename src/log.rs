@@ -123,3 +123,19 @@ pub fn init_syslog(program: &'static str, level: LevelFilter, path: &Path) -> st
     }
     Ok(())
 }
+
+/// Sends log records at `level` and above to syslog's mail facility at
+/// `socket` when `syslog`, else to standard error.
+pub fn init_for(
+    program: &'static str,
+    syslog: bool,
+    level: LevelFilter,
+    socket: &Path,
+) -> std::io::Result<()> {
+    if syslog {
+        init_syslog(program, level, socket)
+    } else {
+        init(program, level);
+        Ok(())
+    }
+}

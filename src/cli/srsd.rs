@@ -244,6 +244,43 @@ impl Cli {
         }
     }
 
+    /// What the supervisor does around serving, from these options.
+    pub fn plan(&self) -> crate::daemon::supervise::Plan {
+        crate::daemon::supervise::Plan {
+            listen: self.listeners(),
+            socket_mode: self.socket_mode.unwrap_or(0o666),
+            socket_owner: self.socket_owner.clone(),
+            socket_group: self.socket_group.clone(),
+            pid_file: self.pid_file.clone(),
+            user: self.user.clone(),
+            group: self.group.clone(),
+            chroot: self.chroot.clone(),
+            limits: self.limits(),
+        }
+    }
+
+    /// The clock: the real one, or the fixed time of `--now`.
+    pub fn clock(&self) -> std::sync::Arc<dyn crate::clock::Clock> {
+        match self.now {
+            Some(s) => std::sync::Arc::new(crate::clock::FixedClock(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(s),
+            )),
+            None => std::sync::Arc::new(crate::clock::SystemClock),
+        }
+    }
+
+    /// Everything srsd checks and reads before binding, as one step: the
+    /// refused settings, the paths under `--chroot`, the keys and local
+    /// domains. Gives the state to serve and the warnings to log, or the
+    /// message to log before exiting 78.
+    pub fn prepare(&self) -> Result<(State, Vec<String>), String> {
+        let mut notes = self.check()?;
+        self.check_chroot_paths()?;
+        let (state, warnings) = self.state().map_err(|e| e.to_string())?;
+        notes.extend(warnings.iter().map(ToString::to_string));
+        Ok((state, notes))
+    }
+
     /// The client limits these options give.
     pub fn limits(&self) -> Limits {
         let d = Limits::default();

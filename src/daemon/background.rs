@@ -73,3 +73,31 @@ fn tempfile_dir() -> io::Result<std::path::PathBuf> {
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
     Ok(dir)
 }
+
+/// `--background`: starts the detached copy and says how it went on
+/// standard error, with the exit status to return. `log_to_terminal` warns
+/// that log messages will still go to this terminal.
+pub fn start_logged(args: &[OsString], log_to_terminal: bool, wait: Duration) -> crate::exit::Exit {
+    use crate::exit::Exit;
+    if log_to_terminal {
+        eprintln!(
+            "srsd: warning: in the background, log messages go to this terminal for as long as it exists; use --log syslog"
+        );
+    }
+    match start(args, wait) {
+        Ok(Started::Ready(pid)) => {
+            eprintln!("srsd: running in the background as process {pid}");
+            Exit::Ok
+        }
+        Ok(Started::Exited(code)) => match code.and_then(|c| u8::try_from(c).ok()) {
+            Some(78) => Exit::Config,
+            Some(64) => Exit::Usage,
+            Some(73) => Exit::CantCreate,
+            _ => Exit::Unavailable,
+        },
+        Err(e) => {
+            eprintln!("srsd: cannot start in the background: {e}");
+            Exit::Unavailable
+        }
+    }
+}

@@ -13,6 +13,8 @@ pub mod notify;
 pub mod pidfile;
 pub mod privdrop;
 mod ratelimit;
+pub mod signals;
+pub mod supervise;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -415,4 +417,15 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     // Unregister before the descriptor is closed and can be reused.
     drop(guard);
     drop(stream);
+}
+
+/// Lets the daemon hold as many connections as the hard limit allows.
+pub fn raise_open_files_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+        && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_err()
+    {
+        log::warn!("cannot raise the open files limit from {soft}");
+    }
 }

@@ -26,6 +26,13 @@ impl Notifier {
         Notifier { socket }
     }
 
+    /// Connects to the datagram socket at `path`, as systemd's would be.
+    pub fn connect(path: &std::path::Path) -> std::io::Result<Notifier> {
+        let sock = UnixDatagram::unbound()?;
+        sock.connect(path)?;
+        Ok(Notifier { socket: Some(sock) })
+    }
+
     /// Sends `state` (`READY=1`, ...); silently nothing outside systemd.
     pub fn send(&self, state: &str) {
         if let Some(s) = &self.socket {
