@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod batch;
 pub mod cli;
 pub mod client;
@@ -19,6 +20,7 @@ pub mod daemon;
 pub mod envelope;
 pub mod exit;
 pub mod log;
+pub mod pipe;
 pub mod protocol;
 pub mod regular;
 pub mod reinject;
