@@ -341,7 +341,10 @@ fn is_transient(e: &io::Error) -> bool {
         io::ErrorKind::ConnectionAborted
             | io::ErrorKind::ConnectionReset
             | io::ErrorKind::Interrupted
-    ) || matches!(e.raw_os_error(), Some(23 | 24 | 105 | 12)) // ENFILE, EMFILE, ENOBUFS, ENOMEM
+    ) || e.raw_os_error().is_some_and(|n| {
+        use nix::errno::Errno;
+        [Errno::ENFILE, Errno::EMFILE, Errno::ENOBUFS, Errno::ENOMEM].contains(&Errno::from_raw(n))
+    })
 }
 
 /// Serves one connection until the client leaves, goes idle, breaks the

@@ -14,11 +14,15 @@ impl Notifier {
             let sock = UnixDatagram::unbound().ok()?;
             let path = path.to_string_lossy().into_owned();
             let connected = match path.strip_prefix('@') {
+                // systemd's abstract socket names exist on Linux only.
+                #[cfg(target_os = "linux")]
                 Some(name) => {
                     use std::os::linux::net::SocketAddrExt;
                     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name).ok()?;
                     sock.connect_addr(&addr)
                 }
+                #[cfg(not(target_os = "linux"))]
+                Some(_) => return None,
                 None => sock.connect(&path),
             };
             connected.ok().map(|()| sock)
