@@ -10,8 +10,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-// Linux only (see the README): waitid without reaping, sigwait, shutdown of
-// a listening socket, abstract socket names and /proc are relied on.
+// Linux only (see the README): waitid without reaping, sigwait and
+// abstract socket names are relied on.
 #[cfg(not(target_os = "linux"))]
 compile_error!("mail-srs runs on Linux only; see the README's Portability section");
 
