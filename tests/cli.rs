@@ -713,7 +713,7 @@ fn asks_for_the_secret_without_echo_on_a_terminal() {
     let mut child = std::process::Command::new(script)
         .args(["-qec"])
         .arg(format!(
-            "{srs} --now {NOW} reverse SRS0=F0KE=JM=origin.example=alice@fwd.example"
+            "{srs} --now {NOW} --local-domain prompt-test.invalid reverse SRS0=F0KE=JM=origin.example=alice@fwd.example"
         ))
         .arg("/dev/null")
         .stdin(std::process::Stdio::piped())
@@ -740,7 +740,9 @@ fn asks_for_the_secret_without_echo_on_a_terminal() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The prompt is written before echo goes off: type only once srs sits
+    // in read(2) on the terminal, which it enters after turning echo off.
+    wait_until_reading(&[srs, "prompt-test.invalid"], deadline);
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"s3cret\n").unwrap();
     child.wait().unwrap();
     reader.join().unwrap();
@@ -937,4 +939,33 @@ fn addresses_as_mtas_print_them_and_input_that_is_not_one() {
         .assert()
         .code(64)
         .stderr("srs: --alias \"bad domain\": ' ' cannot appear in a domain\n");
+}
+
+/// Waits until the process whose command line holds every one of `args` is
+/// blocked in read(2), as /proc/PID/syscall shows (syscall number 0 on
+/// x86_64, 63 on aarch64).
+fn wait_until_reading(args: &[&str], deadline: std::time::Instant) {
+    let read_nr = if cfg!(target_arch = "aarch64") {
+        "63"
+    } else {
+        "0"
+    };
+    loop {
+        let reading = fs::read_dir("/proc").unwrap().flatten().any(|e| {
+            let dir = e.path();
+            let cmdline = fs::read(dir.join("cmdline")).unwrap_or_default();
+            let words: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+            args.iter().all(|a| words.contains(&a.as_bytes()))
+                && fs::read_to_string(dir.join("syscall"))
+                    .is_ok_and(|sc| sc.split(' ').next() == Some(read_nr))
+        });
+        if reading {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "srs never waited for the secret"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

@@ -94,6 +94,22 @@ impl Srsd {
         }
     }
 
+    /// The port srsd bound for `protocol` (given as port 0), read from its
+    /// "serving" line.
+    fn port(&self, protocol: &str) -> u16 {
+        let needle = format!("{protocol}=inet:127.0.0.1:");
+        let log = self.log_lines();
+        let line = log.iter().find(|l| l.contains("serving")).unwrap();
+        let at = line
+            .find(&needle)
+            .unwrap_or_else(|| panic!("{needle} not in {line}"));
+        let digits: String = line[at + needle.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().unwrap()
+    }
+
     fn log_lines(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }
@@ -143,8 +159,7 @@ impl Setup {
 #[test]
 fn srsc_speaks_every_protocol() {
     let s = Setup::new();
-    let (fwd, rev) = (common::free_port(), common::free_port());
-    let _d = Srsd::spawn(&[
+    let d = Srsd::spawn(&[
         "-d",
         "fwd.example",
         "-k",
@@ -154,10 +169,11 @@ fn srsc_speaks_every_protocol() {
         "--listen",
         &format!("line=unix:{}", s.line),
         "--listen",
-        &format!("tcp-forward=inet:127.0.0.1:{fwd}"),
+        "tcp-forward=inet:127.0.0.1:0",
         "--listen",
-        &format!("tcp-reverse=inet:127.0.0.1:{rev}"),
+        "tcp-reverse=inet:127.0.0.1:0",
     ]);
+    let (fwd, rev) = (d.port("tcp-forward"), d.port("tcp-reverse"));
     let fwd_addr = format!("127.0.0.1:{fwd}");
     let rev_addr = format!("127.0.0.1:{rev}");
     let cases: Vec<(Vec<&str>, i32, String)> = vec![
@@ -1153,7 +1169,6 @@ fn reload_refuses_files_that_are_not_regular() {
 #[test]
 fn sigterm_stops_within_the_drain_time() {
     let s = Setup::new();
-    let port = common::free_port();
     let mut d = Srsd::spawn(&[
         "-d",
         "fwd.example",
@@ -1162,10 +1177,11 @@ fn sigterm_stops_within_the_drain_time() {
         "--listen",
         &format!("socketmap=unix:{}", s.socketmap),
         "--listen",
-        &format!("tcp-reverse=inet:127.0.0.1:{port}"),
+        "tcp-reverse=inet:127.0.0.1:0",
         "--drain-timeout",
         "1",
     ]);
+    let port = d.port("tcp-reverse");
     let mut stuck = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     // A small receive buffer, so srsd's replies back up soon.
     nix::sys::socket::setsockopt(&stuck, nix::sys::socket::sockopt::RcvBuf, &4096).unwrap();

@@ -112,7 +112,11 @@ pub fn peer(program: &str, package: &str) -> Option<PathBuf> {
     found
 }
 
-/// A loopback TCP port nobody listens on right now.
+/// A loopback TCP port nobody listens on right now. Racy (another process
+/// may take it before the peer binds it): only for peers that can neither
+/// take a bound listener nor report the port they got (postsrsd, Postfix's
+/// smtpd, srsd inside the Postfix scenarios). srsd's own tests bind port 0
+/// and read the port from its "serving" line.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
