@@ -275,13 +275,20 @@ fn postsrsd_reverses_ours_and_we_reverse_postsrsd() {
             }
             // Both refuse a forgery.
             let forged = format!("{}AAAA{}", &made[0][..5], &made[0][9..]);
-            assert!(d.get(d.reverse, &forged).is_err());
-            assert!(
-                !ours()
-                    .args(["-k", &k.path, "reverse", &forged])
-                    .status()
-                    .unwrap()
-                    .success()
+            assert_eq!(
+                d.get(d.reverse, &forged),
+                Err("500 Hash invalid in SRS address.".to_owned())
+            );
+            let o = ours()
+                .args(["-k", &k.path, "reverse", &forged])
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(65));
+            assert_eq!(
+                String::from_utf8_lossy(&o.stderr),
+                format!(
+                    "srs: {forged}: hash does not match (forged, or signed with a secret we no longer have)\n"
+                )
             );
         }
     });

@@ -598,7 +598,7 @@ fn ids(pid: u32) -> (String, String) {
 #[test]
 fn privileges_socket_ownership_and_pid_file() {
     if !is_root() {
-        eprintln!("skipping: giving up privileges needs root");
+        common::skip("giving up privileges needs root");
         return;
     }
     let s = Setup::new();
@@ -1265,7 +1265,7 @@ fn accept_errors_do_not_flood_the_log() {
 #[test]
 fn cleanup_after_giving_up_root() {
     if !is_root() {
-        eprintln!("skipping: giving up privileges needs root");
+        common::skip("giving up privileges needs root");
         return;
     }
     let s = Setup::new();
@@ -1320,7 +1320,7 @@ fn cleanup_after_giving_up_root() {
 #[test]
 fn chroot_paths_work_at_start_reload_and_stop() {
     if !is_root() {
-        eprintln!("skipping: chroot needs root");
+        common::skip("chroot needs root");
         return;
     }
     let s = Setup::new();

@@ -107,7 +107,7 @@ pub fn peer(program: &str, package: &str) -> Option<PathBuf> {
         if std::env::var("SRS_REQUIRE_PEERS").as_deref() == Ok("1") {
             panic!("SRS_REQUIRE_PEERS=1 and {msg}");
         }
-        eprintln!("skipping: {msg}");
+        skip(&msg);
     }
     found
 }
@@ -122,4 +122,37 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
+}
+
+/// Records that the running test is skipped, and why: on stderr, and in
+/// `target/tmp/skipped-tests`, which `scripts/test.sh` sums up after the
+/// run, so a skipped test does not pass for one that ran. Under
+/// `SRS_REQUIRE_PEERS=1` a skip is a failure instead.
+pub fn skip(reason: &str) {
+    assert!(
+        std::env::var("SRS_REQUIRE_PEERS").as_deref() != Ok("1"),
+        "SRS_REQUIRE_PEERS=1 and {reason}"
+    );
+    // libtest names each test's thread after the test.
+    let test = std::thread::current().name().unwrap_or("?").to_owned();
+    let binary = std::env::args()
+        .next()
+        .and_then(|p| {
+            std::path::Path::new(&p)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    let binary = binary
+        .rsplit_once('-')
+        .map_or(binary.as_str(), |(b, _)| b)
+        .to_owned();
+    eprintln!("skipping {test}: {reason}");
+    let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests");
+    let line = format!("{binary}::{test}: {reason}\n");
+    let _ = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
 }
