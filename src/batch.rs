@@ -23,14 +23,14 @@ pub enum Rewrite {
         /// The alias domain (or an address at it).
         alias: String,
     },
-    /// Reverse.
+    /// Reverse each address to the one it stands for.
     Reverse,
 }
 
 /// What a batch did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Report {
-    /// Addresses refused.
+    /// How many addresses could not be forwarded or reversed.
     pub failed: usize,
 }
 

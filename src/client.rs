@@ -45,7 +45,7 @@ pub enum ClientError {
     /// The daemon cannot be reached.
     #[error("cannot connect to {target}: {source}")]
     Unavailable {
-        /// Where we tried.
+        /// The socket path or address srsc tried.
         target: String,
         /// The operating system's reason.
         source: io::Error,

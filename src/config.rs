@@ -24,7 +24,7 @@ use thiserror::Error;
 pub struct Entry {
     /// Line number, from 1.
     pub line: usize,
-    /// The key.
+    /// The key, trimmed: a long option name.
     pub key: String,
     /// The value, trimmed.
     pub value: String,
@@ -46,7 +46,7 @@ pub enum FileError {
     Line {
         /// The configuration file's path.
         path: PathBuf,
-        /// Line number.
+        /// The line's number, from 1.
         line: usize,
         /// What is wrong with the line, never quoting it.
         message: String,

@@ -1,6 +1,7 @@
-//! Reading the files srsd and the tools are configured with, which must be
-//! regular files of a bounded size: opening a FIFO for reading blocks until a
-//! writer comes, and reading a device or `/dev/zero` never ends.
+//! Regular files: reading the ones srsd and the tools are configured with,
+//! which must be regular files of a bounded size (opening a FIFO for reading
+//! blocks until a writer comes, and reading a device or `/dev/zero` never
+//! ends), and replacing a file atomically (the keys file, the pid file).
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -52,4 +53,38 @@ fn kind(t: &std::fs::FileType) -> &'static str {
     } else {
         "not a file"
     }
+}
+
+/// Replaces the file at `path` with `bytes`, atomically: a new file is
+/// written beside it (never through a symbolic link), given `mode` and
+/// `owner` (uid, gid), synced, and renamed over `path`, so a reader sees the
+/// old file or the new one, never part of either.
+pub fn replace(path: &Path, bytes: &[u8], mode: u32, owner: Option<(u32, u32)>) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(OFlag::O_NOFOLLOW.bits())
+            .open(&tmp)?;
+        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::fchown(&f, Some(uid), Some(gid))?;
+        }
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }

@@ -56,7 +56,7 @@ pub enum ReinjectError {
     Failed {
         /// The sendmail program, as `--sendmail` names it.
         program: String,
-        /// How it ended.
+        /// Its exit status or the signal that ended it.
         status: ExitStatus,
     },
     /// sendmail exited 0 but left part of the message unread, so it may

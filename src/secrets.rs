@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -160,33 +160,11 @@ pub fn rotate(link: &Path, secret: &str) -> Result<(), SecretsError> {
     new.push(b'\n');
     new.extend_from_slice(&old[head_len..]);
 
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let write = || -> io::Result<()> {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        let mode = meta
-            .as_ref()
-            .map_or(0o640, |m| m.permissions().mode() & 0o7777);
-        f.set_permissions(fs::Permissions::from_mode(mode))?;
-        if let Some(m) = &meta {
-            std::os::unix::fs::fchown(&f, Some(m.uid()), Some(m.gid()))?;
-        }
-        f.write_all(&new)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        fs::File::open(dir)?.sync_all()
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        err(e)
-    })
+    let mode = meta
+        .as_ref()
+        .map_or(0o640, |m| m.permissions().mode() & 0o7777);
+    let owner = meta.as_ref().map(|m| (m.uid(), m.gid()));
+    crate::regular::replace(path, &new, mode, owner).map_err(err)
 }
 
 #[cfg(test)]

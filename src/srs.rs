@@ -118,9 +118,9 @@ pub enum OptionsError {
     /// The minimum hash length is not 1 to the hash length.
     #[error("minimum hash length {min} is out of range (1 to the hash length, {length})")]
     HashMin {
-        /// The minimum given.
+        /// The `--hash-min` given.
         min: usize,
-        /// The hash length.
+        /// The `--hash-length` in force.
         length: usize,
     },
     /// The maximum age is 1024 days or more.

@@ -72,7 +72,7 @@ pub enum Request {
 }
 
 impl Cli {
-    /// Where to connect.
+    /// The socket path or address to connect to.
     pub fn target(&self) -> Target {
         match (&self.connect, &self.socket) {
             (Some(addr), _) => Target::Tcp(*addr),
@@ -81,7 +81,7 @@ impl Cli {
         }
     }
 
-    /// The protocol.
+    /// The protocol srsd speaks there.
     pub fn client_protocol(&self) -> ClientProtocol {
         match self.protocol {
             ProtocolArg::Socketmap => ClientProtocol::Socketmap,

@@ -75,9 +75,9 @@ impl fmt::Display for Address {
 /// One `--listen` value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListenSpec {
-    /// The protocol.
+    /// What the listener speaks.
     pub protocol: Protocol,
-    /// The address.
+    /// Where it listens.
     pub address: Address,
 }
 

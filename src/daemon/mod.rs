@@ -105,9 +105,9 @@ impl Default for Limits {
 
 /// A listener ready to serve.
 pub struct Listener {
-    /// What it speaks.
+    /// What the listener speaks.
     pub protocol: Protocol,
-    /// The socket.
+    /// Its listening socket, bound here or passed by systemd.
     pub bound: Bound,
 }
 

@@ -20,7 +20,7 @@ pub enum PrivError {
     Sys {
         /// What was being done.
         what: String,
-        /// Why it failed.
+        /// The system call's error.
         source: nix::Error,
     },
 }

@@ -33,21 +33,10 @@ impl super::Wire for Line {
 pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<u8>) -> Progress {
     let mut p = Progress::default();
     loop {
-        let rest = &input[p.consumed..];
-        let eol = memchr::memchr(b'\n', rest);
-        // A line of MAX_LINE bytes with its newline is the longest taken.
-        if eol.map_or(rest.len() >= MAX_LINE, |e| e + 1 > MAX_LINE) {
-            out.extend_from_slice(b"ERROR: request too long\n");
-            p.consumed = input.len();
-            p.close = true;
-            p.linger = true;
-            return p;
-        }
-        let Some(eol) = eol else {
+        let Some(line) = p.next_line(input, out, b"ERROR: request too long\n") else {
             return p;
         };
-        p.consumed += eol + 1;
-        let (reply, answered) = match std::str::from_utf8(&rest[..eol]) {
+        let (reply, answered) = match std::str::from_utf8(line) {
             Ok(line) => answer(lookup, line),
             Err(_) => (Err("request is not valid UTF-8".to_owned()), None),
         };

@@ -150,7 +150,7 @@ impl std::fmt::Display for NotRewritten {
 
 /// Everything a request needs: the codec, our domain and the time.
 pub struct Lookup<'a> {
-    /// The codec.
+    /// The codec, with the secrets of the current state.
     pub srs: &'a Srs,
     /// The SRS domain forward rewrites into.
     pub domain: &'a str,
@@ -218,6 +218,31 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// The next request line of a line-based protocol: the bytes after what
+    /// was consumed up to the newline, without it, marked consumed. `None`
+    /// when the line is not complete yet, or when it is longer than
+    /// [`MAX_LINE`] with its newline: then `too_long` is the reply and the
+    /// connection closes once it has read what the client sent.
+    fn next_line<'a>(
+        &mut self,
+        input: &'a [u8],
+        out: &mut Vec<u8>,
+        too_long: &[u8],
+    ) -> Option<&'a [u8]> {
+        let rest = &input[self.consumed..];
+        let eol = memchr::memchr(b'\n', rest);
+        if eol.map_or(rest.len() >= MAX_LINE, |e| e + 1 > MAX_LINE) {
+            out.extend_from_slice(too_long);
+            self.consumed = input.len();
+            self.close = true;
+            self.linger = true;
+            return None;
+        }
+        let eol = eol?;
+        self.consumed += eol + 1;
+        Some(&rest[..eol])
+    }
+
     /// Keeps what `answer` says worth logging.
     fn note(&mut self, answer: &Answer) {
         self.refusals.extend(answer.suspicious());

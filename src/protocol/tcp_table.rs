@@ -37,21 +37,9 @@ pub fn serve(
 ) -> Progress {
     let mut p = Progress::default();
     loop {
-        let rest = &input[p.consumed..];
-        let eol = memchr::memchr(b'\n', rest);
-        // A line of MAX_LINE bytes with its newline is the longest taken.
-        if eol.map_or(rest.len() >= MAX_LINE, |e| e + 1 > MAX_LINE) {
-            out.extend_from_slice(b"500 request too long\n");
-            p.consumed = input.len();
-            p.close = true;
-            p.linger = true;
-            return p;
-        }
-        let Some(eol) = eol else {
+        let Some(line) = p.next_line(input, out, b"500 request too long\n") else {
             return p;
         };
-        p.consumed += eol + 1;
-        let line = &rest[..eol];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let Some(key) = line.strip_prefix(b"get ") else {
             out.extend_from_slice(b"500 only get requests are supported\n");
