@@ -154,18 +154,31 @@ impl Setup {
     fn keys(&self) -> PathBuf {
         self.dir.path().join("keys")
     }
+
+    /// srsd's usual options here: domain fwd.example, the keys, and a
+    /// socketmap listener.
+    fn base_args(&self) -> Vec<String> {
+        let keys = self.keys().to_str().unwrap().to_owned();
+        ["-d", "fwd.example", "-k", &keys, "--listen"]
+            .iter()
+            .map(|a| a.to_string())
+            .chain([format!("socketmap=unix:{}", self.socketmap)])
+            .collect()
+    }
+
+    /// srsd with the usual options and `extra`, once it serves.
+    fn spawn(&self, extra: &[&str]) -> Srsd {
+        let base = self.base_args();
+        let mut args: Vec<&str> = base.iter().map(String::as_str).collect();
+        args.extend_from_slice(extra);
+        Srsd::spawn(&args)
+    }
 }
 
 #[test]
 fn srsc_speaks_every_protocol() {
     let s = Setup::new();
-    let d = Srsd::spawn(&[
-        "-d",
-        "fwd.example",
-        "-k",
-        s.keys().to_str().unwrap(),
-        "--listen",
-        &format!("socketmap=unix:{}", s.socketmap),
+    let d = s.spawn(&[
         "--listen",
         &format!("line=unix:{}", s.line),
         "--listen",
@@ -312,14 +325,7 @@ fn srsc_speaks_every_protocol() {
 #[test]
 fn sighup_reloads_and_a_broken_file_keeps_the_old_keys() {
     let s = Setup::new();
-    let d = Srsd::spawn(&[
-        "-d",
-        "fwd.example",
-        "-k",
-        s.keys().to_str().unwrap(),
-        "--listen",
-        &format!("socketmap=unix:{}", s.socketmap),
-    ]);
+    let d = s.spawn(&[]);
     let forward = || {
         stdout(&srsc(&[
             "-s",
@@ -352,14 +358,7 @@ fn sighup_reloads_and_a_broken_file_keeps_the_old_keys() {
 #[test]
 fn sigterm_stops_and_removes_the_sockets() {
     let s = Setup::new();
-    let mut d = Srsd::spawn(&[
-        "-d",
-        "fwd.example",
-        "-k",
-        s.keys().to_str().unwrap(),
-        "--listen",
-        &format!("socketmap=unix:{}", s.socketmap),
-    ]);
+    let mut d = s.spawn(&[]);
     d.signal(Signal::SIGTERM);
     let status = d.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
@@ -606,13 +605,7 @@ fn privileges_socket_ownership_and_pid_file() {
     let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
     let nogroup = nix::unistd::Group::from_gid(nobody.gid).unwrap().unwrap();
     let pid_file = s.dir.path().join("srsd.pid");
-    let d = Srsd::spawn(&[
-        "-d",
-        "fwd.example",
-        "-k",
-        s.keys().to_str().unwrap(),
-        "--listen",
-        &format!("socketmap=unix:{}", s.socketmap),
+    let d = s.spawn(&[
         "--user",
         "nobody",
         "--socket-group",
@@ -673,14 +666,7 @@ fn syslog_mail_facility() {
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_srsd"))
-        .args([
-            "-d",
-            "fwd.example",
-            "-k",
-            s.keys().to_str().unwrap(),
-            "--listen",
-            &format!("socketmap=unix:{}", s.socketmap),
-        ])
+        .args(s.base_args())
         .args([
             "--log",
             "syslog",
@@ -710,14 +696,7 @@ fn systemd_notification_sequence() {
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_srsd"))
-        .args([
-            "-d",
-            "fwd.example",
-            "-k",
-            s.keys().to_str().unwrap(),
-            "--listen",
-            &format!("socketmap=unix:{}", s.socketmap),
-        ])
+        .args(s.base_args())
         .env("NOTIFY_SOCKET", &notify_path)
         .stderr(Stdio::null())
         .spawn()
@@ -959,14 +938,7 @@ fn configuration_errors_never_show_a_secret() {
 fn srsc_output_that_cannot_be_written() {
     use std::io::{Read, Write};
     let s = Setup::new();
-    let _d = Srsd::spawn(&[
-        "-d",
-        "fwd.example",
-        "-k",
-        s.keys().to_str().unwrap(),
-        "--listen",
-        &format!("socketmap=unix:{}", s.socketmap),
-    ]);
+    let _d = s.spawn(&[]);
     let full = std::fs::OpenOptions::new()
         .write(true)
         .open("/dev/full")
@@ -1085,16 +1057,7 @@ fn the_pid_file_does_not_follow_links() {
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     // A plain path is written atomically, and removed at exit.
     let pid_file = s.dir.path().join("plain.pid");
-    let mut d = Srsd::spawn(&[
-        "-d",
-        "fwd.example",
-        "-k",
-        s.keys().to_str().unwrap(),
-        "--listen",
-        &format!("socketmap=unix:{}", s.socketmap),
-        "--pid-file",
-        pid_file.to_str().unwrap(),
-    ]);
+    let mut d = s.spawn(&["--pid-file", pid_file.to_str().unwrap()]);
     assert_eq!(
         std::fs::read_to_string(&pid_file).unwrap(),
         format!("{}\n", d.child.id())
@@ -1169,13 +1132,7 @@ fn reload_refuses_files_that_are_not_regular() {
 #[test]
 fn sigterm_stops_within_the_drain_time() {
     let s = Setup::new();
-    let mut d = Srsd::spawn(&[
-        "-d",
-        "fwd.example",
-        "-k",
-        s.keys().to_str().unwrap(),
-        "--listen",
-        &format!("socketmap=unix:{}", s.socketmap),
+    let mut d = s.spawn(&[
         "--listen",
         "tcp-reverse=inet:127.0.0.1:0",
         "--drain-timeout",
