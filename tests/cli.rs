@@ -80,17 +80,8 @@ fn every_vector_through_the_binary() {
 fn forward_and_reverse_the_spec_example() {
     let dir = TempDir::new().unwrap();
     let k = keys(&dir, b"mysecret\n");
-    srs()
-        .args([
-            "--now",
-            NOW,
-            "-k",
-            &k,
-            "forward",
-            "--alias",
-            "fwd.example",
-            "user@Orig.Example.com",
-        ])
+    srs_with(&k)
+        .args(["forward", "--alias", "fwd.example", "user@Orig.Example.com"])
         .assert()
         .success()
         .stdout("SRS0=KkCV=JM=Orig.Example.com=user@fwd.example\n")
@@ -98,16 +89,8 @@ fn forward_and_reverse_the_spec_example() {
     // A second forwarder with its own secret wraps it as SRS1 ...
     let hop2 = TempDir::new().unwrap();
     let k2 = keys(&hop2, b"hop2-secret\n");
-    srs()
-        .args([
-            "--now",
-            NOW,
-            "-k",
-            &k2,
-            "forward",
-            "--alias",
-            "hop2.example",
-        ])
+    srs_with(&k2)
+        .args(["forward", "--alias", "hop2.example"])
         .arg("SRS0=KkCV=JM=Orig.Example.com=user@fwd.example")
         .assert()
         .success()
@@ -170,18 +153,8 @@ fn each_failure_names_the_address_and_exits_65() {
         ("a@b@origin.example", "unquoted @"),
         ("x@evil=y", "domain contains '='"),
     ] {
-        srs()
-            .args([
-                "--now",
-                NOW,
-                "-k",
-                &k,
-                "forward",
-                "--alias",
-                "fwd.example",
-                "--",
-                address,
-            ])
+        srs_with(&k)
+            .args(["forward", "--alias", "fwd.example", "--", address])
             .assert()
             .code(65)
             .stderr(predicate::str::contains(reason));
@@ -244,12 +217,8 @@ fn overlong_lines_and_bad_utf8_are_refused_alone() {
 fn local_domains_null_and_unchanged_addresses_exit_0() {
     let dir = TempDir::new().unwrap();
     let k = keys(&dir, b"s3cret\n");
-    srs()
+    srs_with(&k)
         .args([
-            "--now",
-            NOW,
-            "-k",
-            &k,
             "--local-domain",
             ".corp.example",
             "forward",
@@ -262,12 +231,8 @@ fn local_domains_null_and_unchanged_addresses_exit_0() {
         .stdout(
             "bob@FWD.example\neve@mail.corp.example\nSRS0=cTh1=JM=corp.example=x@fwd.example\n",
         );
-    srs()
+    srs_with(&k)
         .args([
-            "--now",
-            NOW,
-            "-k",
-            &k,
             "--always-rewrite",
             "forward",
             "-a",
@@ -283,12 +248,8 @@ fn local_domains_null_and_unchanged_addresses_exit_0() {
 fn quoted_local_parts_round_trip() {
     let dir = TempDir::new().unwrap();
     let k = keys(&dir, b"s3cret\n");
-    srs()
+    srs_with(&k)
         .args([
-            "--now",
-            NOW,
-            "-k",
-            &k,
             "forward",
             "-a",
             "fwd.example",
@@ -297,12 +258,8 @@ fn quoted_local_parts_round_trip() {
         .assert()
         .success()
         .stdout("\"SRS0=l1Sz=JM=origin.example=john doe\"@fwd.example\n");
-    srs()
+    srs_with(&k)
         .args([
-            "--now",
-            NOW,
-            "-k",
-            &k,
             "reverse",
             "\"SRS0=l1Sz=JM=origin.example=john doe\"@fwd.example",
         ])
@@ -316,17 +273,8 @@ fn overlong_result_warns_but_succeeds() {
     let dir = TempDir::new().unwrap();
     let k = keys(&dir, b"s3cret\n");
     let sender = format!("{}@origin.example", "a".repeat(50));
-    srs()
-        .args([
-            "--now",
-            NOW,
-            "-k",
-            &k,
-            "forward",
-            "-a",
-            "fwd.example",
-            &sender,
-        ])
+    srs_with(&k)
+        .args(["forward", "-a", "fwd.example", &sender])
         .assert()
         .success()
         .stderr(predicate::str::contains(
@@ -422,15 +370,8 @@ fn world_readable_keys_file_warns() {
     let dir = TempDir::new().unwrap();
     let k = keys(&dir, b"s3cret\n");
     fs::set_permissions(&k, fs::Permissions::from_mode(0o644)).unwrap();
-    srs()
-        .args([
-            "--now",
-            NOW,
-            "-k",
-            &k,
-            "reverse",
-            "SRS0=F0KE=JM=origin.example=alice@fwd.example",
-        ])
+    srs_with(&k)
+        .args(["reverse", "SRS0=F0KE=JM=origin.example=alice@fwd.example"])
         .assert()
         .success()
         .stderr(predicate::str::contains("is readable by every user"));
@@ -440,17 +381,8 @@ fn world_readable_keys_file_warns() {
 fn base64url_alphabet_is_written_and_both_are_read() {
     let dir = TempDir::new().unwrap();
     let k = keys(&dir, b"s3cret\n");
-    srs()
-        .args([
-            "--now",
-            NOW,
-            "-k",
-            &k,
-            "--hash-length",
-            "10",
-            "--hash-alphabet",
-            "url",
-        ])
+    srs_with(&k)
+        .args(["--hash-length", "10", "--hash-alphabet", "url"])
         .args(["forward", "-a", "fwd.example", "alice@origin.example"])
         .assert()
         .success()
@@ -476,16 +408,8 @@ fn perl_newline_keys_are_accepted_on_request() {
         .args(["reverse", perl_signed])
         .assert()
         .code(65);
-    srs()
-        .args([
-            "--now",
-            NOW,
-            "-k",
-            &k,
-            "--accept-perl-newline-keys",
-            "reverse",
-            perl_signed,
-        ])
+    srs_with(&k)
+        .args(["--accept-perl-newline-keys", "reverse", perl_signed])
         .assert()
         .success()
         .stdout("user@Orig.Example.com\n");
@@ -532,17 +456,8 @@ fn keygen_rotate_puts_the_new_key_on_top_and_keeps_mode() {
 
     // The new key signs; the old one still verifies.
     let old_keys = keys(&dir, b"old-one\n");
-    let made = srs()
-        .args([
-            "--now",
-            NOW,
-            "-k",
-            &old_keys,
-            "forward",
-            "-a",
-            "fwd.example",
-            "alice@origin.example",
-        ])
+    let made = srs_with(&old_keys)
+        .args(["forward", "-a", "fwd.example", "alice@origin.example"])
         .output()
         .unwrap();
     let made = String::from_utf8(made.stdout).unwrap();
