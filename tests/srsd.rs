@@ -858,24 +858,28 @@ fn configuration_errors_never_show_a_secret() {
         ),
     ];
     let conf_s = conf.display().to_string();
+    // srsd takes no operand; the forwarder needs a recipient.
+    let programs = [
+        ("srsd", env!("CARGO_BIN_EXE_srsd"), &[][..], 78),
+        (
+            "srs-forwarder",
+            env!("CARGO_BIN_EXE_srs-forwarder"),
+            &["d@x.example"][..],
+            75,
+        ),
+    ];
+    let run = |program: &str, config: &str, operands: &[&str]| {
+        Command::new(program)
+            .args(["--config", config])
+            .args(operands)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
     for (text, message) in &cases {
         std::fs::write(&conf, text).unwrap();
-        // srsd takes no operand; the forwarder needs a recipient.
-        for (name, program, operands, code) in [
-            ("srsd", env!("CARGO_BIN_EXE_srsd"), &[][..], 78),
-            (
-                "srs-forwarder",
-                env!("CARGO_BIN_EXE_srs-forwarder"),
-                &["d@x.example"][..],
-                75,
-            ),
-        ] {
-            let o = Command::new(program)
-                .args(["--config", &conf_s])
-                .args(operands)
-                .stdin(Stdio::null())
-                .output()
-                .unwrap();
+        for (name, program, operands, code) in programs {
+            let o = run(program, &conf_s, operands);
             let err = String::from_utf8_lossy(&o.stderr);
             assert_eq!(err, format!("{name}: {conf_s}, {message}\n"), "{text}");
             assert_eq!(o.status.code(), Some(code));
@@ -883,20 +887,8 @@ fn configuration_errors_never_show_a_secret() {
     }
     // The keys file itself as the configuration.
     let keys_s = keys.display().to_string();
-    for (program, operands, code) in [
-        (env!("CARGO_BIN_EXE_srsd"), &[][..], 78),
-        (
-            env!("CARGO_BIN_EXE_srs-forwarder"),
-            &["d@x.example"][..],
-            75,
-        ),
-    ] {
-        let o = Command::new(program)
-            .args(["--config", &keys_s])
-            .args(operands)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+    for (_, program, operands, code) in programs {
+        let o = run(program, &keys_s, operands);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
             !err.contains(SECRET) && !err.contains("c2VjcmV0MQ"),
