@@ -2,6 +2,8 @@
 //! request/reply tables for each protocol, malformed, oversize, split and
 //! pipelined input, idle timeout, connection limit, reload and shutdown.
 
+mod common;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
@@ -128,13 +130,7 @@ impl Daemon {
         if stop {
             self.stop.send(true).unwrap();
         }
-        let thread = self.thread.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(thread.join().unwrap());
-        });
-        rx.recv_timeout(Duration::from_secs(30))
-            .expect("the daemon did not stop within 30 s")
+        common::joined_within_30s(self.thread.take().unwrap())
     }
 }
 
@@ -578,16 +574,7 @@ fn stop_waits_for_the_drain_time_at_most() {
         ..Limits::default()
     });
     let mut stuck = d.tcp(d.reverse);
-    // A small receive buffer, so srsd's replies back up soon.
-    nix::sys::socket::setsockopt(&stuck, nix::sys::socket::sockopt::RcvBuf, &4096).unwrap();
-    stuck
-        .set_write_timeout(Some(Duration::from_secs(2)))
-        .unwrap();
-    let request = format!("get {ALICE}\n");
-    let mut sent = 0;
-    while sent < 1_000_000 && stuck.write_all(request.as_bytes()).is_ok() {
-        sent += 1;
-    }
+    common::stop_reading(&mut stuck, format!("get {ALICE}\n").as_bytes());
     // A request answered just before the stop is answered whole.
     let mut s = d.unix("socketmap");
     s.write_all(&netstring("forward alice@origin.example"))

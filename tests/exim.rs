@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 const NOW: u64 = 1_795_435_200;
@@ -30,18 +29,6 @@ impl Drop for Srsd {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn srs(keys: &Path, now: u64, sender: &str) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_srs"))
-        .arg("--now")
-        .arg(now.to_string())
-        .arg("-k")
-        .arg(keys)
-        .args(["forward", "-a", "fwd.example", sender])
-        .output()
-        .unwrap();
-    String::from_utf8(o.stdout).unwrap().trim().to_owned()
 }
 
 #[test]
@@ -129,7 +116,7 @@ fn exim_runs_the_readme_snippets() {
     assert!(check.contains("Exim version"), "{check}");
 
     // Reverse: a valid address goes to alice; forged and expired fail.
-    let valid = srs(&keys, NOW, "alice@origin.example");
+    let valid = common::srs_forward(&keys, Some(NOW), "alice@origin.example");
     let out = exim_run(&["-bt", &valid]);
     assert!(
         out.contains("alice@origin.example\n") && out.contains(&format!("<-- {valid}")),
@@ -141,7 +128,7 @@ fn exim_runs_the_readme_snippets() {
         out.contains("invalid SRS address: hash does not match"),
         "{out}"
     );
-    let expired = srs(&keys, NOW - 30 * 86_400, "alice@origin.example");
+    let expired = common::srs_forward(&keys, Some(NOW - 30 * 86_400), "alice@origin.example");
     let out = exim_run(&["-bt", &expired]);
     assert!(out.contains("invalid SRS address: expired"), "{out}");
 

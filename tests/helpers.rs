@@ -1,23 +1,13 @@
 //! srs-forwarder and srs-reverser against a fake sendmail that records argv,
 //! environment and stdin byte for byte, and can fail, hang or die.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
-
-/// alice@origin.example forwarded with secret s3cret via fwd.example, for any day:
-/// made fresh by `srs` at the real time.
-fn srs_forward(keys: &Path, sender: &str) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_srs"))
-        .arg("-k")
-        .arg(keys)
-        .args(["forward", "-a", "fwd.example", sender])
-        .output()
-        .unwrap();
-    String::from_utf8(o.stdout).unwrap().trim().to_owned()
-}
 
 const FAKE: &str = r#"#!/bin/sh
 d="$FAKE_DIR"
@@ -163,7 +153,7 @@ fn forwarder_rewrites_the_sender_from_each_source() {
         let f = Fake::new();
         let o = f.run(FORWARDER, &args, &env, &input);
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
-        let want = srs_forward(&f.keys(), sender);
+        let want = common::srs_forward(&f.keys(), None, sender);
         assert_eq!(
             f.argv(),
             ["-i", "-f", &want, "--", "dest@example.net"],
@@ -376,13 +366,16 @@ fn forwarder_reads_srsd_configuration() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(f.argv()[2], srs_forward(&f.keys(), "alice@origin.example"));
+    assert_eq!(
+        f.argv()[2],
+        common::srs_forward(&f.keys(), None, "alice@origin.example")
+    );
 }
 
 #[test]
 fn reverser_delivers_valid_bounces_to_the_original_sender() {
     let f = Fake::new();
-    let srs0 = srs_forward(&f.keys(), "alice@origin.example");
+    let srs0 = common::srs_forward(&f.keys(), None, "alice@origin.example");
     let bounce = b"From: MAILER-DAEMON@elsewhere\nSubject: Undelivered\n\n\xffbody\n";
     for env in [
         vec![("RECIPIENT", srs0.as_str()), ("SENDER", "")],
@@ -414,7 +407,7 @@ fn reverser_delivers_valid_bounces_to_the_original_sender() {
 #[test]
 fn reverser_refuses_or_drops_invalid_addresses() {
     let f = Fake::new();
-    let srs0 = srs_forward(&f.keys(), "alice@origin.example");
+    let srs0 = common::srs_forward(&f.keys(), None, "alice@origin.example");
     let forged = format!("{}AAAA{}", &srs0[..5], &srs0[9..]);
     for (rcpt, reason) in [
         (forged.as_str(), "hash does not match"),
@@ -451,7 +444,7 @@ fn partial_hand_offs_defer() {
         .collect();
     let big: Vec<u8> = vec![b'x'; 10 << 20];
     let forwarder_args = ["-a", "fwd.example", "--timeout", "2", "d@example.net"];
-    let srs_recipient = |f: &Fake| srs_forward(&f.keys(), "alice@origin.example");
+    let srs_recipient = |f: &Fake| common::srs_forward(&f.keys(), None, "alice@origin.example");
     for (mode, input, message_part) in [
         ("noread", &message, "without reading the whole message"),
         ("read:500", &message, "without reading the whole message"),
@@ -517,7 +510,10 @@ fn bracketed_addresses_and_a_bad_alias() {
         "{argv:?}"
     );
 
-    let recipient = format!("<{}>", srs_forward(&f.keys(), "alice@origin.example"));
+    let recipient = format!(
+        "<{}>",
+        common::srs_forward(&f.keys(), None, "alice@origin.example")
+    );
     let o = f.run(
         REVERSER,
         &["--recipient", &recipient],

@@ -36,6 +36,23 @@ fn lines(cmd: &mut Command) -> Vec<String> {
         .collect()
 }
 
+/// Every sender of SENDERS forwarded by our `srs` with `keys` and `sep`.
+fn ours_forward(keys: &str, sep: &str) -> Vec<String> {
+    lines(
+        ours()
+            .args([
+                "-k",
+                keys,
+                "--separator",
+                sep,
+                "forward",
+                "-a",
+                "fwd.example",
+            ])
+            .args(SENDERS),
+    )
+}
+
 /// Retries `f` once if the first run fails, for a run that crosses midnight.
 fn twice(f: impl Fn()) {
     if std::panic::catch_unwind(std::panic::AssertUnwindSafe(&f)).is_err() {
@@ -126,19 +143,7 @@ fn our_addresses_reverse_in_perl_srs_and_theirs_in_ours() {
     let secret_arg = format!("--secret={SECRET}");
     twice(|| {
         for sep in SEPARATORS {
-            let made = lines(
-                ours()
-                    .args([
-                        "-k",
-                        &k.path,
-                        "--separator",
-                        sep,
-                        "forward",
-                        "-a",
-                        "fwd.example",
-                    ])
-                    .args(SENDERS),
-            );
+            let made = ours_forward(&k.path, sep);
             for (sender, srs_address) in SENDERS.iter().zip(&made) {
                 assert!(srs_address.starts_with(if sender.starts_with("SRS") {
                     "SRS1"
@@ -241,19 +246,7 @@ fn postsrsd_reverses_ours_and_we_reverse_postsrsd() {
     twice(|| {
         for sep in SEPARATORS {
             let d = Postsrsd::start(&program, &k.path, sep);
-            let made = lines(
-                ours()
-                    .args([
-                        "-k",
-                        &k.path,
-                        "--separator",
-                        sep,
-                        "forward",
-                        "-a",
-                        "fwd.example",
-                    ])
-                    .args(SENDERS),
-            );
+            let made = ours_forward(&k.path, sep);
             let ours_back = lines(ours().args(["-k", &k.path, "reverse"]).args(&made));
             for ((sender, srs_address), want) in SENDERS.iter().zip(&made).zip(&ours_back) {
                 // postsrsd's forward of the same sender is byte-identical to ours.

@@ -1132,16 +1132,7 @@ fn sigterm_stops_within_the_drain_time() {
     ]);
     let port = d.port("tcp-reverse");
     let mut stuck = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    // A small receive buffer, so srsd's replies back up soon.
-    nix::sys::socket::setsockopt(&stuck, nix::sys::socket::sockopt::RcvBuf, &4096).unwrap();
-    stuck
-        .set_write_timeout(Some(Duration::from_secs(2)))
-        .unwrap();
-    let request = format!("get {ALICE}\n");
-    let mut sent = 0;
-    while sent < 1_000_000 && std::io::Write::write_all(&mut stuck, request.as_bytes()).is_ok() {
-        sent += 1;
-    }
+    common::stop_reading(&mut stuck, format!("get {ALICE}\n").as_bytes());
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), Some(0));
     let log = d.log_lines();

@@ -3,6 +3,8 @@
 //! reloads with good and broken keys driven by a signal channel, and a stop
 //! that drains within its time.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixDatagram, UnixStream};
@@ -122,13 +124,7 @@ impl Daemon {
     /// Waits (at most 30 s, so a daemon that hangs fails the test) for the
     /// supervisor to return.
     fn ended(&mut self) -> Result<(), SuperviseError> {
-        let thread = self.thread.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(thread.join().unwrap());
-        });
-        rx.recv_timeout(Duration::from_secs(30))
-            .expect("the daemon did not stop within 30 s")
+        common::joined_within_30s(self.thread.take().unwrap())
     }
 }
 

@@ -156,3 +156,44 @@ pub fn skip(reason: &str) {
         .open(log)
         .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
 }
+
+/// Makes `stream` a client that stops reading: a small receive buffer, then
+/// `request` sent until srsd's replies back up and the writes block (each
+/// write waits 2 s at most; a million requests at most).
+pub fn stop_reading(stream: &mut std::net::TcpStream, request: &[u8]) {
+    nix::sys::socket::setsockopt(&*stream, nix::sys::socket::sockopt::RcvBuf, &4096).unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut sent = 0;
+    while sent < 1_000_000 && std::io::Write::write_all(stream, request).is_ok() {
+        sent += 1;
+    }
+}
+
+/// Waits (at most 30 s, so a daemon that hangs fails the test) for `thread`
+/// to end, and gives what it returned.
+pub fn joined_within_30s<T: Send + 'static>(thread: std::thread::JoinHandle<T>) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(thread.join().unwrap());
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the daemon did not stop within 30 s")
+}
+
+/// `sender` forwarded via fwd.example by the `srs` binary with `keys`, at
+/// Unix time `now` (or the real clock).
+pub fn srs_forward(keys: &std::path::Path, now: Option<u64>, sender: &str) -> String {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_srs"));
+    if let Some(now) = now {
+        cmd.arg("--now").arg(now.to_string());
+    }
+    let o = cmd
+        .arg("-k")
+        .arg(keys)
+        .args(["forward", "-a", "fwd.example", sender])
+        .output()
+        .unwrap();
+    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
