@@ -360,6 +360,7 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     let mut out = Vec::with_capacity(512);
     let mut chunk = [0u8; 4096];
     let mut linger = false;
+    let mut session = protocol.wire().open();
     loop {
         let n = match stream.read(&mut chunk).await {
             Ok(n) if n > 0 => n,
@@ -374,9 +375,7 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
             domain: &state.domain,
             now: ctx.clock.now(),
         };
-        let progress = protocol
-            .wire()
-            .serve(&input, &lookup, &ctx.limits.protocols, &mut out);
+        let progress = session.serve(&input, &lookup, &ctx.limits.protocols, &mut out);
         for refusal in &progress.refusals {
             ctx.refusals
                 .warn(format_args!("refused reverse: {refusal}"));

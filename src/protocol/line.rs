@@ -17,8 +17,14 @@ impl super::Wire for Line {
         "line"
     }
 
+    fn open(&self) -> Box<dyn super::Session> {
+        Box::new(Line)
+    }
+}
+
+impl super::Session for Line {
     fn serve(
-        &self,
+        &mut self,
         input: &[u8],
         lookup: &Lookup<'_>,
         settings: &super::Settings,

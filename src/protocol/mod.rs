@@ -38,17 +38,23 @@ impl Default for Settings {
     }
 }
 
-/// A wire protocol the daemon serves: how the bytes a connection received
-/// become replies. The daemon's listeners, limits, reload and shutdown work
-/// the same for every protocol, so a new one is a value of this trait and a
-/// row in [`PROTOCOLS`], nothing more.
+/// A wire protocol the daemon serves. The daemon's listeners, limits,
+/// reload and shutdown work the same for every protocol, so a new one is a
+/// value of this trait and a row in [`PROTOCOLS`], nothing more.
 pub trait Wire: Send + Sync + 'static {
     /// The name `--listen` and systemd's `FileDescriptorName=` use.
     fn name(&self) -> &'static str;
 
+    /// A new connection: whatever the protocol keeps between its requests
+    /// (a milter's macros and envelope, say). The map protocols keep nothing.
+    fn open(&self) -> Box<dyn Session>;
+}
+
+/// One connection of a protocol: how the bytes it received become replies.
+pub trait Session: Send {
     /// Answers every complete request at the front of `input` into `out`.
     fn serve(
-        &self,
+        &mut self,
         input: &[u8],
         lookup: &Lookup<'_>,
         settings: &Settings,

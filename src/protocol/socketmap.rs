@@ -16,8 +16,14 @@ impl super::Wire for Socketmap {
         "socketmap"
     }
 
+    fn open(&self) -> Box<dyn super::Session> {
+        Box::new(Socketmap)
+    }
+}
+
+impl super::Session for Socketmap {
     fn serve(
-        &self,
+        &mut self,
         input: &[u8],
         lookup: &Lookup<'_>,
         settings: &super::Settings,

@@ -17,8 +17,14 @@ impl super::Wire for TcpTable {
         }
     }
 
+    fn open(&self) -> Box<dyn super::Session> {
+        Box::new(TcpTable(self.0))
+    }
+}
+
+impl super::Session for TcpTable {
     fn serve(
-        &self,
+        &mut self,
         input: &[u8],
         lookup: &Lookup<'_>,
         _: &super::Settings,
