@@ -564,7 +564,7 @@ impl Srs {
     }
 
     /// Whether `host` is one of our domains: `alias`, or a local domain.
-    fn is_ours(&self, host: &str, alias: Option<&str>) -> bool {
+    pub fn is_ours(&self, host: &str, alias: Option<&str>) -> bool {
         alias.is_some_and(|a| address::same_domain(host, a))
             || self
                 .options
@@ -574,8 +574,6 @@ impl Srs {
     }
 }
 
-/// Splits at the first `=`, searching bytes (`=` is ASCII, so the split is
-/// on a character boundary).
 /// Refuses what is not an address before it is signed: a signed address
 /// would carry it to the next hop and back. In the internal form (Postfix's
 /// unquoted rendering of a quoted local part) the local part may hold
@@ -608,6 +606,8 @@ fn check_sender(sender: &str, parts: &address::Parts<'_>, form: Form) -> Result<
     Ok(())
 }
 
+/// Splits at the first `=`, searching bytes (`=` is ASCII, so the split is
+/// on a character boundary).
 fn split_eq(s: &str) -> Option<(&str, &str)> {
     let i = s.bytes().position(|b| b == b'=')?;
     Some((&s[..i], &s[i + 1..]))
