@@ -11,6 +11,7 @@
 pub const MAX_LINE: usize = 4096;
 
 pub mod line;
+pub mod milter;
 pub mod netstring;
 pub mod socketmap;
 pub mod tcp_table;

@@ -1,0 +1,358 @@
+//! The milter session as a table of conversations: the packets an MTA
+//! sends, and exactly the packets and the close that come back.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use mail_srs::protocol::Lookup;
+use mail_srs::protocol::milter::{BouncePolicy, MilterSession, MilterSettings, Rewrite};
+use mail_srs::srs::{Options, Srs};
+
+/// alice@origin.example signed with s3cret on day 20780 via fwd.example.
+const ALICE: &str = "SRS0=F0KE=JM=origin.example=alice@fwd.example";
+
+fn packet(command: u8, data: &[u8]) -> Vec<u8> {
+    let mut out = ((data.len() + 1) as u32).to_be_bytes().to_vec();
+    out.push(command);
+    out.extend_from_slice(data);
+    out
+}
+
+/// NUL-terminated strings.
+fn z(words: &[&str]) -> Vec<u8> {
+    words
+        .iter()
+        .flat_map(|w| [w.as_bytes(), b"\0"].concat())
+        .collect()
+}
+
+fn negotiate() -> Vec<u8> {
+    let mut data = 6u32.to_be_bytes().to_vec();
+    data.extend_from_slice(&0x1ffu32.to_be_bytes());
+    data.extend_from_slice(&0x1f_ffffu32.to_be_bytes());
+    packet(b'O', &data)
+}
+
+fn mail(words: &[&str]) -> Vec<u8> {
+    packet(b'M', &z(words))
+}
+
+/// A RCPT with the `{rcpt_mailer}` macro Postfix sends before it.
+fn rcpt(address: &str, mailer: &str) -> Vec<u8> {
+    let mut macros = vec![b'R'];
+    macros.extend(z(&["{rcpt_mailer}", mailer]));
+    [packet(b'D', &macros), packet(b'R', &z(&[address]))].concat()
+}
+
+const CONTINUE: &[u8] = &[0, 0, 0, 1, b'c'];
+
+fn reply_code(text: &str) -> Vec<u8> {
+    packet(b'y', &z(&[text]))
+}
+
+/// Runs `input` through a fresh session; gives the output and whether the
+/// session closed.
+fn converse(settings: &MilterSettings, input: &[Vec<u8>]) -> (Vec<u8>, bool) {
+    let srs = Srs::new(
+        &[b"s3cret"],
+        Options {
+            local_domains: vec!["local.example".into()],
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let lookup = Lookup {
+        srs: &srs,
+        domain: "fwd.example",
+        now: UNIX_EPOCH + Duration::from_secs(1_795_435_200),
+    };
+    let mut session = MilterSession::default();
+    let bytes = input.concat();
+    let mut out = Vec::new();
+    let p = session.serve(&bytes, &lookup, settings, &mut out);
+    assert_eq!(p.consumed, bytes.len());
+    (out, p.close)
+}
+
+/// The negotiation reply: version 6, the four envelope actions, and the
+/// steps the filter leaves out or does not answer.
+fn negotiated() -> Vec<u8> {
+    let mut data = 6u32.to_be_bytes().to_vec();
+    data.extend_from_slice(&0xccu32.to_be_bytes());
+    data.extend_from_slice(&0x000e_31f3u32.to_be_bytes());
+    packet(b'O', &data)
+}
+
+#[test]
+fn forwarded_mail_gets_the_srs_sender_with_its_parameters() {
+    let (out, close) = converse(
+        &MilterSettings::default(),
+        &[
+            negotiate(),
+            mail(&["<alice@origin.example>", "SIZE=100", "BODY=8BITMIME"]),
+            rcpt("<bob@elsewhere.example>", "smtp"),
+            packet(b'T', b""),
+            packet(b'E', b""),
+            packet(b'A', b""),
+            packet(b'Q', b""),
+        ],
+    );
+    let chgfrom = packet(b'e', &z(&[&format!("<{ALICE}>"), "SIZE=100 BODY=8BITMIME"]));
+    assert_eq!(
+        out,
+        [
+            negotiated(),
+            CONTINUE.to_vec(),
+            CONTINUE.to_vec(),
+            CONTINUE.to_vec(),
+            chgfrom,
+            CONTINUE.to_vec(),
+        ]
+        .concat()
+    );
+    assert!(close);
+}
+
+#[test]
+fn local_and_null_senders_keep_their_address() {
+    for sender in ["<bob@fwd.example>", "<carol@local.example>", "<>"] {
+        let (out, _) = converse(
+            &MilterSettings {
+                bounce_policy: BouncePolicy::Off,
+                ..MilterSettings::default()
+            },
+            &[
+                negotiate(),
+                mail(&[sender]),
+                rcpt("<dave@elsewhere.example>", "smtp"),
+                packet(b'E', b""),
+            ],
+        );
+        assert_eq!(
+            out,
+            [negotiated(), [CONTINUE; 3].concat()].concat(),
+            "{sender}"
+        );
+    }
+}
+
+#[test]
+fn only_forwarded_mail_is_signed_when_asked() {
+    let settings = MilterSettings {
+        rewrite: Rewrite::Forwarded,
+        ..MilterSettings::default()
+    };
+    let (out, _) = converse(
+        &settings,
+        &[
+            negotiate(),
+            mail(&["<alice@origin.example>"]),
+            rcpt("<bob@fwd.example>", "local"),
+            packet(b'E', b""),
+        ],
+    );
+    assert_eq!(out, [negotiated(), [CONTINUE; 3].concat()].concat());
+}
+
+#[test]
+fn a_bounce_to_a_valid_srs_address_goes_to_the_original_sender() {
+    let (out, _) = converse(
+        &MilterSettings::default(),
+        &[
+            negotiate(),
+            mail(&["<>"]),
+            [
+                {
+                    let mut m = vec![b'R'];
+                    m.extend(z(&["{rcpt_mailer}", "local"]));
+                    packet(b'D', &m)
+                },
+                packet(b'R', &z(&[&format!("<{ALICE}>"), "NOTIFY=NEVER"])),
+            ]
+            .concat(),
+            packet(b'T', b""),
+            packet(b'E', b""),
+        ],
+    );
+    assert_eq!(
+        out,
+        [
+            negotiated(),
+            [CONTINUE; 3].concat(),
+            packet(b'-', &z(&[&format!("<{ALICE}>")])),
+            packet(b'2', &z(&["<alice@origin.example>", "NOTIFY=NEVER"])),
+            CONTINUE.to_vec(),
+        ]
+        .concat()
+    );
+}
+
+#[test]
+fn forged_expired_and_malformed_srs_recipients_are_refused_at_rcpt() {
+    for address in [
+        "<SRS0=AAAA=JM=origin.example=alice@fwd.example>",
+        "<SRS0=+FvX=IW=origin.example=alice@fwd.example>",
+        "<SRS0=F0KE=JM=alice@fwd.example>",
+    ] {
+        let (out, _) = converse(
+            &MilterSettings::default(),
+            &[negotiate(), mail(&["<>"]), rcpt(address, "local")],
+        );
+        assert_eq!(
+            out,
+            [
+                negotiated(),
+                CONTINUE.to_vec(),
+                reply_code("550 5.1.1 Invalid SRS address")
+            ]
+            .concat(),
+            "{address}"
+        );
+    }
+}
+
+#[test]
+fn forged_bounces_are_refused_at_data_and_probes_pass() {
+    let settings = MilterSettings::default();
+    let bounce = [
+        negotiate(),
+        mail(&["<>"]),
+        rcpt("<bob@fwd.example>", "local"),
+    ];
+    let (out, _) = converse(
+        &settings,
+        &[bounce.to_vec(), vec![packet(b'T', b"")]].concat(),
+    );
+    assert_eq!(
+        out,
+        [
+            negotiated(),
+            [CONTINUE; 2].concat(),
+            reply_code(&settings.reject_bounce)
+        ]
+        .concat()
+    );
+    // A callback probe: RCPT, then abort and quit, without DATA.
+    let (out, close) = converse(
+        &settings,
+        &[
+            bounce.to_vec(),
+            vec![packet(b'A', b""), packet(b'A', b""), packet(b'Q', b"")],
+        ]
+        .concat(),
+    );
+    assert_eq!(out, [negotiated(), [CONTINUE; 2].concat()].concat());
+    assert!(close);
+    // postmaster and the exempt list always take bounces.
+    let settings = MilterSettings {
+        exempt: vec!["abuse".into()],
+        ..MilterSettings::default()
+    };
+    for to in ["<postmaster@fwd.example>", "<Abuse@fwd.example>"] {
+        let (out, _) = converse(
+            &settings,
+            &[
+                negotiate(),
+                mail(&["<>"]),
+                rcpt(to, "local"),
+                packet(b'T', b""),
+            ],
+        );
+        assert_eq!(out, [negotiated(), [CONTINUE; 3].concat()].concat(), "{to}");
+    }
+    // A bounce relayed elsewhere is not ours to judge.
+    let (out, _) = converse(
+        &settings,
+        &[
+            negotiate(),
+            mail(&["<>"]),
+            rcpt("<x@elsewhere.example>", "smtp"),
+            packet(b'T', b""),
+        ],
+    );
+    assert_eq!(out, [negotiated(), [CONTINUE; 3].concat()].concat());
+}
+
+#[test]
+fn the_rcpt_policy_refuses_at_rcpt() {
+    let settings = MilterSettings {
+        bounce_policy: BouncePolicy::Rcpt,
+        ..MilterSettings::default()
+    };
+    let (out, _) = converse(
+        &settings,
+        &[
+            negotiate(),
+            mail(&["<>"]),
+            rcpt("<bob@fwd.example>", "local"),
+        ],
+    );
+    assert_eq!(
+        out,
+        [
+            negotiated(),
+            CONTINUE.to_vec(),
+            reply_code(&settings.reject_bounce)
+        ]
+        .concat()
+    );
+}
+
+#[test]
+fn an_abort_forgets_the_transaction() {
+    let (out, _) = converse(
+        &MilterSettings::default(),
+        &[
+            negotiate(),
+            mail(&["<alice@origin.example>"]),
+            rcpt("<bob@elsewhere.example>", "smtp"),
+            packet(b'A', b""),
+            mail(&["<bob@fwd.example>"]),
+            rcpt("<carol@elsewhere.example>", "smtp"),
+            packet(b'E', b""),
+        ],
+    );
+    assert_eq!(out, [negotiated(), [CONTINUE; 5].concat()].concat());
+}
+
+#[test]
+fn broken_packets_close_the_connection() {
+    let settings = MilterSettings::default();
+    for (name, bytes) in [
+        ("zero length", vec![0, 0, 0, 0]),
+        ("over the limit", vec![0, 1, 0, 1, b'M']),
+        ("unknown command", packet(b'Z', b"")),
+        ("short negotiation", packet(b'O', &[0, 0, 0, 6])),
+        ("unterminated MAIL", packet(b'M', b"<a@b.example>")),
+        ("empty RCPT", packet(b'R', b"")),
+    ] {
+        let (out, close) = converse(&settings, &[bytes]);
+        assert_eq!((out, close), (Vec::new(), true), "{name}");
+    }
+    // A packet cut short waits for the rest.
+    let srs = Srs::new(&[b"s3cret"], Options::default()).unwrap();
+    let lookup = Lookup {
+        srs: &srs,
+        domain: "fwd.example",
+        now: UNIX_EPOCH,
+    };
+    let whole = mail(&["<a@b.example>"]);
+    let mut out = Vec::new();
+    let p = MilterSession::default().serve(&whole[..6], &lookup, &settings, &mut out);
+    assert_eq!((p.consumed, p.close, out.len()), (0, false, 0));
+}
+
+#[test]
+fn declined_steps_are_answered_only_when_an_answer_is_due() {
+    // After negotiation the connect step needs no answer; before it, it does.
+    let (out, _) = converse(
+        &MilterSettings::default(),
+        &[
+            negotiate(),
+            packet(b'C', &z(&["host", "4"])),
+            packet(b'H', &z(&["helo"])),
+        ],
+    );
+    assert_eq!(out, negotiated());
+    let (out, _) = converse(&MilterSettings::default(), &[packet(b'H', &z(&["helo"]))]);
+    assert_eq!(out, CONTINUE.to_vec());
+}
