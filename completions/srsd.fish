@@ -1,6 +1,6 @@
 complete -c srsd -s c -l config -d 'Read settings from FILE (key = value, keys named like the long options); options override it' -r -F
 complete -c srsd -s d -l domain -d 'The SRS domain: forward rewrites senders into addresses at it' -r
-complete -c srsd -s l -l listen -d 'A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]' -r
+complete -c srsd -s l -l listen -d 'A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line, milter (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]' -r
 complete -c srsd -s k -l secret-file -d 'Keys file: one secret per line, the first signs, all verify' -r -F
 complete -c srsd -l secret -d 'A secret on the command line (repeatable; visible in ps, prefer --secret-file)' -r
 complete -c srsd -l separator -d 'Initial separator after SRS0/SRS1 in new addresses' -r -f -a "=\t''
@@ -18,6 +18,14 @@ complete -c srsd -l max-connections -d 'Connections served at once; more wait in
 complete -c srsd -l idle-timeout -d 'Seconds a connection may stay idle before it is closed [default: 300]' -r
 complete -c srsd -l request-timeout -d 'Seconds a request may take from its first byte to its end before the connection is closed [default: 10]' -r
 complete -c srsd -l drain-timeout -d 'Seconds connections get at shutdown to finish their replies before they are cut off [default: 5]' -r
+complete -c srsd -l milter-rewrite -d 'Which senders the milter signs: every one the forward rules rewrite, or only mail with a recipient that is not local [default: always]' -r -f -a "always\t'Every sender the forward rules rewrite (the sendmail SRS guide\'s rule)'
+forwarded\t'Only when at least one recipient is not local'"
+complete -c srsd -l bounce-policy -d 'When the milter refuses a bounce (null sender) to a local address that carries no SRS signature [default: data]' -r -f -a "off\t'Never refuse a bounce for want of a signature'
+data\t'Refuse at DATA, so address probes (RCPT without DATA) still pass'
+rcpt\t'Refuse at RCPT'"
+complete -c srsd -l bounce-exempt -d 'A local part that always takes bounces, as postmaster does (repeatable)' -r
+complete -c srsd -l milter-reject-invalid -d 'The milter\'s reply to a forged, expired or malformed SRS recipient [default: 550 5.1.1 Invalid SRS address]' -r
+complete -c srsd -l milter-reject-bounce -d 'The milter\'s reply to a forged bounce [default: 554 5.7.1 Bounce to an address this site never used as a sender]' -r
 complete -c srsd -l user -d 'Run as this user once the sockets are bound (and its group, unless --group)' -r
 complete -c srsd -l group -d 'Run with this group once the sockets are bound' -r
 complete -c srsd -l chroot -d 'Change root to DIR once the sockets are bound; reloads then read files inside it' -r -F

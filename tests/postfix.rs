@@ -272,6 +272,17 @@ maillog_file_prefixes = {d}
 
     /// Sends one message over SMTP; returns the reply code of each RCPT.
     fn send(&self, from: &str, to: &[&str], token: &str) -> Vec<u16> {
+        let (codes, data) = self.transaction(from, to, Some(token));
+        if let Some(code) = data {
+            assert_eq!(code, 250, "DATA; log:\n{}", self.log());
+        }
+        codes
+    }
+
+    /// One SMTP transaction: the MAIL reply must be 250; gives each RCPT's
+    /// reply code, and the code that ends DATA (at the DATA command itself
+    /// if it refuses) when `token` asks for a message and a recipient took.
+    fn transaction(&self, from: &str, to: &[&str], token: Option<&str>) -> (Vec<u16>, Option<u16>) {
         let conn = TcpStream::connect(("127.0.0.1", self.smtpd)).unwrap();
         conn.set_read_timeout(Some(Duration::from_secs(60)))
             .unwrap();
@@ -302,15 +313,44 @@ maillog_file_prefixes = {d}
                 reply()
             })
             .collect();
-        if codes.contains(&250) {
+        let mut data = None;
+        if let (Some(token), true) = (token, codes.contains(&250)) {
             out.write_all(b"DATA\r\n").unwrap();
-            assert_eq!(reply(), 354);
-            out.write_all(format!("Subject: {token}\r\n\r\n{token}\r\n.\r\n").as_bytes())
-                .unwrap();
-            assert_eq!(reply(), 250, "DATA; log:\n{}", self.log());
+            let code = reply();
+            data = Some(code);
+            if code == 354 {
+                out.write_all(format!("Subject: {token}\r\n\r\n{token}\r\n.\r\n").as_bytes())
+                    .unwrap();
+                data = Some(reply());
+            }
         }
         out.write_all(b"QUIT\r\n").unwrap();
-        codes
+        (codes, data)
+    }
+
+    /// The reply to MAIL FROM (after EHLO), then QUIT.
+    fn mail_reply(&self, from: &str) -> u16 {
+        let conn = TcpStream::connect(("127.0.0.1", self.smtpd)).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut out = conn.try_clone().unwrap();
+        let mut replies = BufReader::new(conn);
+        let mut last = String::new();
+        let mut reply = || loop {
+            last.clear();
+            replies.read_line(&mut last).unwrap();
+            if last.as_bytes().get(3) != Some(&b'-') {
+                return last.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
+            }
+        };
+        reply();
+        out.write_all(b"EHLO client.test\r\n").unwrap();
+        reply();
+        out.write_all(format!("MAIL FROM:<{from}>\r\n").as_bytes())
+            .unwrap();
+        let code = reply();
+        out.write_all(b"QUIT\r\n").unwrap();
+        code
     }
 }
 
@@ -594,4 +634,108 @@ fn pipe_helpers_reinject_through_postfix_sendmail() {
         ("", &["alice@origin.example".to_owned()][..])
     );
     assert_eq!(body_of(&e.data), body);
+}
+
+/// The milter under a private Postfix, wired as the README says: senders
+/// signed, bounces to valid SRS addresses delivered to the original sender,
+/// forged SRS recipients refused at RCPT, forged bounces at DATA while
+/// probes pass, postmaster exempt, and a stopped srsd a temporary failure.
+#[test]
+fn postfix_with_the_milter() {
+    let Some((dir, keys)) = private_dir("milter") else {
+        return;
+    };
+    let d = dir.display().to_string();
+    let srsd = Srsd(
+        Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
+            .arg(&keys)
+            .args(["--listen", &format!("milter=unix:{d}/milter")])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dir.join("milter").exists() {
+        assert!(Instant::now() < deadline, "srsd did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::create_dir_all(dir.join("cfg")).unwrap();
+    std::fs::write(
+        dir.join("cfg/srs-recipients"),
+        "/^srs[01][-+=].*@fwd\\.example$/ OK\n/^postmaster@fwd\\.example$/ OK\n",
+    )
+    .unwrap();
+    let sink = Sink::start();
+    let postfix = Postfix::start(
+        &dir,
+        sink.port,
+        &format!(
+            "smtpd_milters = unix:{d}/milter
+non_smtpd_milters = unix:{d}/milter
+milter_protocol = 6
+milter_default_action = tempfail
+local_recipient_maps = proxy:unix:passwd.byname regexp:{d}/cfg/srs-recipients"
+        ),
+    );
+    let srs0 = srs(
+        &keys,
+        NOW,
+        &["forward", "-a", "fwd.example", "alice@origin.example"],
+    );
+
+    // Forwarded mail leaves with the SRS0 sender.
+    assert_eq!(
+        postfix.send("alice@origin.example", &["list@fwd.example"], "m-forward"),
+        [250]
+    );
+    let e = sink.wait_for("m-forward", &postfix);
+    assert_eq!(
+        (e.from.as_str(), e.to.as_slice()),
+        (srs0.as_str(), &["dest@dest.example".to_owned()][..])
+    );
+    // A local sender stays.
+    assert_eq!(
+        postfix.send("bob@fwd.example", &["list@fwd.example"], "m-local"),
+        [250]
+    );
+    assert_eq!(sink.wait_for("m-local", &postfix).from, "bob@fwd.example");
+    // A bounce to the SRS address reaches alice, with the null sender.
+    assert_eq!(postfix.send("", &[&srs0], "m-bounce"), [250]);
+    let e = sink.wait_for("m-bounce", &postfix);
+    assert_eq!(
+        (e.from.as_str(), e.to.as_slice()),
+        ("", &["alice@origin.example".to_owned()][..])
+    );
+    // A forged SRS recipient is refused at RCPT by the milter.
+    let forged = format!("{}AAAA{}", &srs0[..5], &srs0[9..]);
+    assert_eq!(postfix.transaction("", &[&forged], None), (vec![550], None));
+    // A forged bounce: null sender, unsigned local recipient, DATA.
+    assert_eq!(
+        postfix.transaction("", &["root@fwd.example"], Some("m-forged")),
+        (vec![250], Some(554))
+    );
+    // The same as a probe, without DATA, passes; so does postmaster.
+    assert_eq!(
+        postfix.transaction("", &["root@fwd.example"], None),
+        (vec![250], None)
+    );
+    assert_eq!(
+        postfix.transaction("", &["postmaster@fwd.example"], Some("m-postmaster")),
+        (vec![250], Some(250))
+    );
+    // srsd stopped: Postfix's milter_default_action = tempfail keeps the mail.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(srsd.0.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while dir.join("milter").exists() {
+        assert!(Instant::now() < deadline, "srsd did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(postfix.mail_reply("alice@origin.example"), 451);
+    drop(postfix);
+    drop(srsd);
 }

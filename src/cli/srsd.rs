@@ -33,7 +33,7 @@ pub struct Cli {
     #[arg(short, long, value_name = "DOMAIN", value_parser = super::parse_domain)]
     pub domain: String,
 
-    /// A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]
+    /// A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line, milter (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]
     #[arg(short, long, value_name = "PROTOCOL=ADDRESS")]
     pub listen: Vec<ListenSpec>,
 
@@ -68,6 +68,26 @@ pub struct Cli {
     /// Keep line-protocol connections open after each reply (Perl srsd and Exim close them)
     #[arg(long)]
     pub line_keep_alive: bool,
+
+    /// Which senders the milter signs: every one the forward rules rewrite, or only mail with a recipient that is not local [default: always]
+    #[arg(long, value_name = "WHEN", value_enum)]
+    pub milter_rewrite: Option<MilterRewrite>,
+
+    /// When the milter refuses a bounce (null sender) to a local address that carries no SRS signature [default: data]
+    #[arg(long, value_name = "WHEN", value_enum)]
+    pub bounce_policy: Option<BouncePolicy>,
+
+    /// A local part that always takes bounces, as postmaster does (repeatable)
+    #[arg(long, value_name = "LOCALPART")]
+    pub bounce_exempt: Vec<String>,
+
+    /// The milter's reply to a forged, expired or malformed SRS recipient [default: 550 5.1.1 Invalid SRS address]
+    #[arg(long, value_name = "REPLY", value_parser = parse_reply)]
+    pub milter_reject_invalid: Option<String>,
+
+    /// The milter's reply to a forged bounce [default: 554 5.7.1 Bounce to an address this site never used as a sender]
+    #[arg(long, value_name = "REPLY", value_parser = parse_reply)]
+    pub milter_reject_bounce: Option<String>,
 
     /// Run as this user once the sockets are bound (and its group, unless --group)
     #[arg(long, value_name = "USER")]
@@ -112,6 +132,45 @@ pub struct Cli {
     /// Use this Unix time (seconds) instead of the clock, to reproduce a result
     #[arg(long, value_name = "SECONDS")]
     pub now: Option<u64>,
+}
+
+/// `--milter-rewrite` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MilterRewrite {
+    /// Every sender the forward rules rewrite (the sendmail SRS guide's rule)
+    Always,
+    /// Only when at least one recipient is not local
+    Forwarded,
+}
+
+/// `--bounce-policy` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BouncePolicy {
+    /// Never refuse a bounce for want of a signature
+    Off,
+    /// Refuse at DATA, so address probes (RCPT without DATA) still pass
+    Data,
+    /// Refuse at RCPT
+    Rcpt,
+}
+
+/// An SMTP reply for the milter: a 4xx or 5xx code, a space, and printable
+/// text without `%` (which sendmail would expand).
+fn parse_reply(s: &str) -> Result<String, String> {
+    let code_ok = s.len() > 4
+        && s.as_bytes()[..3].iter().all(u8::is_ascii_digit)
+        && matches!(s.as_bytes()[0], b'4' | b'5')
+        && s.as_bytes()[3] == b' ';
+    if !code_ok {
+        return Err(
+            "expected a 4xx or 5xx code, a space and text, such as 550 5.1.1 Invalid SRS address"
+                .into(),
+        );
+    }
+    if s.chars().any(|c| c.is_control() || c == '%') {
+        return Err("control characters and % cannot appear in a reply".into());
+    }
+    Ok(s.to_owned())
 }
 
 /// `--log` values.
@@ -281,6 +340,29 @@ impl Cli {
         Ok((state, notes))
     }
 
+    /// How the milter behaves, from these options.
+    pub fn milter_settings(&self) -> crate::protocol::milter::MilterSettings {
+        use crate::protocol::milter;
+        let d = milter::MilterSettings::default();
+        milter::MilterSettings {
+            rewrite: match self.milter_rewrite {
+                Some(MilterRewrite::Forwarded) => milter::Rewrite::Forwarded,
+                Some(MilterRewrite::Always) | None => milter::Rewrite::Always,
+            },
+            bounce_policy: match self.bounce_policy {
+                Some(BouncePolicy::Off) => milter::BouncePolicy::Off,
+                Some(BouncePolicy::Rcpt) => milter::BouncePolicy::Rcpt,
+                Some(BouncePolicy::Data) | None => milter::BouncePolicy::Data,
+            },
+            reject_invalid: self
+                .milter_reject_invalid
+                .clone()
+                .unwrap_or(d.reject_invalid),
+            reject_bounce: self.milter_reject_bounce.clone().unwrap_or(d.reject_bounce),
+            exempt: self.bounce_exempt.clone(),
+        }
+    }
+
     /// The client limits these options give.
     pub fn limits(&self) -> Limits {
         let d = Limits::default();
@@ -297,6 +379,7 @@ impl Cli {
                 .map_or(d.drain_timeout, std::time::Duration::from_secs),
             protocols: crate::protocol::Settings {
                 line_keep_alive: self.line_keep_alive,
+                milter: self.milter_settings(),
                 ..d.protocols
             },
         }
@@ -315,7 +398,7 @@ impl Cli {
         }
         if self.limits() != running.limits() {
             changed.push(
-                "max-connections, idle-timeout, request-timeout, drain-timeout or line-keep-alive",
+                "max-connections, idle-timeout, request-timeout, drain-timeout, line-keep-alive or a milter setting",
             );
         }
         if self.log_level != running.log_level || self.log != running.log {

@@ -6,10 +6,9 @@
 //! ones at RCPT, and can refuse forged bounces: the null sender with a local
 //! recipient that carries no SRS signature.
 //!
-//! Sans-I/O like the other protocols: bytes in, replies out. Not yet offered
-//! as a listener; the daemon wiring, options and Postfix tests come next.
+//! Sans-I/O like the other protocols: bytes in, replies out.
 
-use super::{Lookup, Progress};
+use super::{Lookup, Progress, Settings};
 use crate::srs::{Form, Forwarded, looks_like_srs, strip_angle_brackets};
 
 /// Longest packet accepted (length field: command byte plus data). libmilter
@@ -106,6 +105,32 @@ impl Default for MilterSettings {
                 .to_owned(),
             exempt: Vec::new(),
         }
+    }
+}
+
+/// The milter protocol, for Postfix's `smtpd_milters` and sendmail's
+/// `INPUT_MAIL_FILTER`.
+pub struct Milter;
+
+impl super::Wire for Milter {
+    fn name(&self) -> &'static str {
+        "milter"
+    }
+
+    fn open(&self) -> Box<dyn super::Session> {
+        Box::new(MilterSession::default())
+    }
+}
+
+impl super::Session for MilterSession {
+    fn serve(
+        &mut self,
+        input: &[u8],
+        lookup: &Lookup<'_>,
+        settings: &Settings,
+        out: &mut Vec<u8>,
+    ) -> Progress {
+        MilterSession::serve(self, input, lookup, &settings.milter, out)
     }
 }
 

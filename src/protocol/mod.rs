@@ -28,6 +28,8 @@ pub struct Settings {
     /// Keep line-protocol connections open after a reply (Perl's srsd closes,
     /// and Exim's `${readsocket}` needs that). Default off.
     pub line_keep_alive: bool,
+    /// How the milter behaves.
+    pub milter: milter::MilterSettings,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
         Settings {
             max_netstring: socketmap::MAX_NETSTRING,
             line_keep_alive: false,
+            milter: milter::MilterSettings::default(),
         }
     }
 }
@@ -64,11 +67,12 @@ pub trait Session: Send {
 }
 
 /// Every protocol: the one table of their names.
-pub static PROTOCOLS: [&dyn Wire; 4] = [
+pub static PROTOCOLS: [&dyn Wire; 5] = [
     &socketmap::Socketmap,
     &tcp_table::TcpTable(Direction::Forward),
     &tcp_table::TcpTable(Direction::Reverse),
     &line::Line,
+    &milter::Milter,
 ];
 
 /// Which map a request asks.
