@@ -356,3 +356,66 @@ fn declined_steps_are_answered_only_when_an_answer_is_due() {
     let (out, _) = converse(&MilterSettings::default(), &[packet(b'H', &z(&["helo"]))]);
     assert_eq!(out, CONTINUE.to_vec());
 }
+
+/// The milter as a listener of the daemon: one whole transaction over a
+/// Unix socket, the session's state kept across packets.
+#[test]
+fn the_daemon_serves_the_milter_on_a_socket() {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+
+    use mail_srs::clock::FixedClock;
+    use mail_srs::daemon::{self, Bound, Limits, Listener, Protocol, Shared, State};
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("milter");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let state = State {
+        srs: Srs::new(&[b"s3cret"], Options::default()).unwrap(),
+        domain: "fwd.example".into(),
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let clock = Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(1_795_435_200)));
+    let thread = std::thread::spawn(move || {
+        let listeners = vec![Listener {
+            protocol: Protocol::named("milter").unwrap(),
+            bound: Bound::Unix(listener, None),
+        }];
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(daemon::run(
+                listeners,
+                Shared::new(state),
+                clock,
+                Limits::default(),
+                stopped,
+            ))
+    });
+    let mut s = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut expect = |send: Vec<u8>, want: Vec<u8>| {
+        s.write_all(&send).unwrap();
+        let mut got = vec![0u8; want.len()];
+        s.read_exact(&mut got).unwrap();
+        assert_eq!(got, want);
+    };
+    expect(negotiate(), negotiated());
+    expect(mail(&["<alice@origin.example>"]), CONTINUE.to_vec());
+    expect(rcpt("<bob@elsewhere.example>", "smtp"), CONTINUE.to_vec());
+    expect(
+        packet(b'E', b""),
+        [
+            packet(b'e', &z(&[&format!("<{ALICE}>"), ""])),
+            CONTINUE.to_vec(),
+        ]
+        .concat(),
+    );
+    s.write_all(&packet(b'Q', b"")).unwrap();
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest, b"");
+    stop.send(true).unwrap();
+    thread.join().unwrap().unwrap();
+}
