@@ -3,8 +3,11 @@
 //! srsd (line protocol), at several numbers of keep-alive clients; then ten
 //! thousand idle connections held and each still answered.
 //!
+//! Then srsd's milter: whole transactions from 8 sessions, reported per
+//! transaction.
+//!
 //! Run: `cargo bench --bench loadgen` (options after `--`: `--seconds N`,
-//! `--clients 1,8,64`, `--idle N`). Everything runs on loopback and Unix
+//! `--clients 1,8,64`, `--idle N`, `--only milter`). Everything runs on loopback and Unix
 //! sockets, each measurement for a bounded time, and every server it starts
 //! is stopped at the end.
 
@@ -83,25 +86,7 @@ impl Server {
     /// children's, and that of children still alive (postsrsd forks one per
     /// connection).
     fn cpu_us(&self) -> u64 {
-        let pid = self.child.id().to_string();
-        let mut total = 0;
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-                continue;
-            };
-            let after_comm = stat.rsplit_once(')').map_or("", |(_, r)| r);
-            // After the command: state, ppid, ... utime (11), stime (12), cutime (13), cstime (14).
-            let f: Vec<&str> = after_comm.split_whitespace().collect();
-            let n = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
-            let own = entry.file_name().to_str() == Some(pid.as_str());
-            if own {
-                total += n(11) + n(12) + n(13) + n(14);
-            } else if f.get(1) == Some(&pid.as_str()) {
-                total += n(11) + n(12);
-            }
-        }
-        // 100 clock ticks per second on Linux.
-        total * 10_000
+        process_cpu_us(self.child.id())
     }
 
     fn rss_kib(&self) -> u64 {
@@ -113,6 +98,31 @@ impl Server {
             .and_then(|v| v.split_whitespace().next()?.parse().ok())
             .unwrap_or(0)
     }
+}
+
+/// CPU time of process `pid` so far, in microseconds: its own, its reaped
+/// children's, and that of children still alive (postsrsd forks one per
+/// connection).
+fn process_cpu_us(pid: u32) -> u64 {
+    let pid = pid.to_string();
+    let mut total = 0;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let after_comm = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        // After the command: state, ppid, ... utime (11), stime (12), cutime (13), cstime (14).
+        let f: Vec<&str> = after_comm.split_whitespace().collect();
+        let n = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
+        let own = entry.file_name().to_str() == Some(pid.as_str());
+        if own {
+            total += n(11) + n(12) + n(13) + n(14);
+        } else if f.get(1) == Some(&pid.as_str()) {
+            total += n(11) + n(12);
+        }
+    }
+    // 100 clock ticks per second on Linux.
+    total * 10_000
 }
 
 fn request(proto: Proto, address: &str) -> Vec<u8> {
@@ -395,6 +405,10 @@ fn main() {
     let srsd = env!("CARGO_BIN_EXE_srsd");
     let unix = |n: &str| dir.path().join(n);
 
+    if opt("--only").as_deref() == Some("milter") {
+        milter_load(srsd, &keys, &unix("milter"), seconds);
+        return;
+    }
     let mut servers: Vec<(Server, &str)> = Vec::new();
     for (proto, listen) in [
         (Proto::Socketmap, "socketmap"),
@@ -524,6 +538,7 @@ fn main() {
             }
         }
     }
+    milter_load(srsd, &keys, &unix("milter"), seconds);
     if idle > 0 {
         let p = unix("idle-socketmap");
         let s = spawn(
@@ -542,4 +557,100 @@ fn main() {
         );
         idle_connections(&s, &address, idle);
     }
+}
+
+/// One milter packet: length, command, data.
+fn milter_packet(command: u8, data: &[u8]) -> Vec<u8> {
+    let mut out = ((data.len() + 1) as u32).to_be_bytes().to_vec();
+    out.push(command);
+    out.extend_from_slice(data);
+    out
+}
+
+/// Reads one milter packet and gives its command byte.
+fn read_milter_packet(r: &mut impl Read) -> u8 {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len).unwrap();
+    let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+    r.read_exact(&mut body).unwrap();
+    body[0]
+}
+
+/// A milter client doing whole transactions (MAIL, RCPT with its macros,
+/// DATA, end of message with the sender signed, abort) until `until`,
+/// `per_connection` on each connection; gives how many it did.
+fn milter_client(path: &Path, per_connection: usize, until: Instant) -> u64 {
+    let mut negotiate = 6u32.to_be_bytes().to_vec();
+    negotiate.extend_from_slice(&0x1ffu32.to_be_bytes());
+    negotiate.extend_from_slice(&0x1f_ffffu32.to_be_bytes());
+    let negotiate = milter_packet(b'O', &negotiate);
+    let transaction = [
+        milter_packet(b'M', b"<alice@origin.example>\0SIZE=1000\0"),
+        milter_packet(b'D', b"R{rcpt_mailer}\0smtp\0"),
+        milter_packet(b'R', b"<bob@elsewhere.example>\0"),
+        milter_packet(b'T', b""),
+        milter_packet(b'E', b""),
+    ]
+    .concat();
+    let abort = milter_packet(b'A', b"");
+    let mut done = 0;
+    while Instant::now() < until {
+        let mut s = UnixStream::connect(path).unwrap();
+        s.write_all(&negotiate).unwrap();
+        assert_eq!(read_milter_packet(&mut s), b'O');
+        for _ in 0..per_connection {
+            s.write_all(&transaction).unwrap();
+            // MAIL, RCPT and DATA continue; end of message signs, then continues.
+            for want in [b'c', b'c', b'c', b'e', b'c'] {
+                assert_eq!(read_milter_packet(&mut s), want);
+            }
+            s.write_all(&abort).unwrap();
+            done += 1;
+        }
+        s.write_all(&milter_packet(b'Q', b"")).unwrap();
+    }
+    done
+}
+
+/// srsd's milter under 8 sessions, 1 and 20 transactions per connection:
+/// transactions per second and server CPU per transaction.
+fn milter_load(srsd: &str, keys: &Path, path: &Path, seconds: f64) {
+    let mut child = Command::new(srsd)
+        .args(["-d", "fwd.example", "-k"])
+        .arg(keys)
+        .args(["--listen", &format!("milter=unix:{}", path.display())])
+        .args(["--log-level", "error"])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while UnixStream::connect(path).is_err() {
+        assert!(Instant::now() < deadline, "srsd did not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!();
+    println!(
+        "| server | protocol | sessions | transactions per connection | transactions/s | server CPU µs/transaction |"
+    );
+    println!("| --- | --- | ---: | ---: | ---: | ---: |");
+    for per_connection in [1, 20] {
+        let cpu_before = process_cpu_us(child.id());
+        let start = Instant::now();
+        let until = start + Duration::from_secs_f64(seconds);
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.to_owned();
+                std::thread::spawn(move || milter_client(&path, per_connection, until))
+            })
+            .collect();
+        let total: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        let elapsed = start.elapsed().as_secs_f64();
+        let cpu = process_cpu_us(child.id()) - cpu_before;
+        println!(
+            "| srsd | milter | 8 | {per_connection} | {:.0} | {:.1} |",
+            total as f64 / elapsed,
+            cpu as f64 / total.max(1) as f64
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
