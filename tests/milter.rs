@@ -1,6 +1,8 @@
 //! The milter session as a table of conversations: the packets an MTA
 //! sends, and exactly the packets and the close that come back.
 
+mod common;
+
 use std::time::{Duration, UNIX_EPOCH};
 
 use mail_srs::protocol::Lookup;
@@ -418,4 +420,50 @@ fn the_daemon_serves_the_milter_on_a_socket() {
     assert_eq!(rest, b"");
     stop.send(true).unwrap();
     thread.join().unwrap().unwrap();
+}
+
+/// miltertest, a real milter client scripted in Lua, against srsd: the
+/// negotiation with today's defaults and with a version-2 MTA that lets no
+/// step be skipped, a reversed bounce, a forged recipient, an abort in
+/// mid-transaction (`tests/data/milter.lua`).
+#[test]
+fn miltertest_drives_the_milter() {
+    let Some(miltertest) = common::peer("miltertest", "miltertest") else {
+        return;
+    };
+    let dir = tempfile::TempDir::new().unwrap();
+    let keys = dir.path().join("keys");
+    std::fs::write(&keys, "s3cret\n").unwrap();
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let sock = dir.path().join("milter");
+    let mut srsd = std::process::Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args(["--now", "1795435200", "-d", "fwd.example", "-k"])
+        .arg(&keys)
+        .args(["--listen", &format!("milter=unix:{}", sock.display())])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !sock.exists() {
+        assert!(std::time::Instant::now() < deadline, "srsd did not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/milter.lua");
+    let o = std::process::Command::new(miltertest)
+        .arg("-D")
+        .arg(format!("SOCK=unix:{}", sock.display()))
+        .arg("-D")
+        .arg(format!("ALICE={ALICE}"))
+        .args(["-s", script])
+        .output()
+        .unwrap();
+    let _ = srsd.kill();
+    let _ = srsd.wait();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "ok negotiate\nok reverse\nok forged\nok abort\nok version-2\n",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0));
 }

@@ -343,7 +343,11 @@ impl MilterSession {
                 self.actions = ACTIONS & actions;
                 // Only steps the MTA offers to leave out can be left out.
                 self.protocol = WANTED_PROTOCOL & protocol;
-                packet_u32s(out, b'O', &[VERSION, self.actions, self.protocol]);
+                packet_u32s(
+                    out,
+                    b'O',
+                    &[VERSION.min(version), self.actions, self.protocol],
+                );
             }
             Packet::Macros { for_command, pairs } => {
                 if for_command == b'R' {
