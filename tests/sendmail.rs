@@ -1,7 +1,8 @@
 //! The README's sendmail lines, run by real sendmail 8.17 (Debian's
 //! sendmail-bin binary; CI unpacks it with dpkg -x because the package
-//! conflicts with postfix) in address-test mode: `/map` queries the socket
-//! maps on srsd and the program maps that call `srs` in its Perl form.
+//! conflicts with postfix): in address-test mode, `/map` queries the socket
+//! maps on srsd and the program maps that call `srs` in its Perl form; in an
+//! SMTP session on stdin, the milter changes what sendmail queues.
 //!
 //! sendmail wants to know its own fully qualified name, so it runs in fresh
 //! network, UTS and mount namespaces (only loopback, hostname fwd.example, a
@@ -29,6 +30,31 @@ struct Run {
     srsd: Child,
 }
 
+impl Run {
+    /// srsd serving `protocol` on `socket`, once the socket is there; `dir`
+    /// is removed with it.
+    fn start(dir: &Path, keys: &Path, protocol: &str, socket: &Path) -> Run {
+        let srsd = Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
+            .arg(keys)
+            .arg("--listen")
+            .arg(format!("{protocol}=unix:{}", socket.display()))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let run = Run {
+            dir: dir.to_owned(),
+            srsd,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !socket.exists() {
+            assert!(std::time::Instant::now() < deadline, "srsd did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        run
+    }
+}
+
 impl Drop for Run {
     fn drop(&mut self) {
         let _ = self.srsd.kill();
@@ -49,6 +75,10 @@ fn readme_lines_are_these() {
     assert!(
         readme.contains(&flat(PROGRAM_MAPS)),
         "the README's program maps differ from the tested ones"
+    );
+    assert!(
+        readme.contains(&flat(MILTER_LINE)),
+        "the README's INPUT_MAIL_FILTER line differs from the tested one"
     );
 }
 
@@ -88,23 +118,7 @@ fn sendmail_runs_the_readme_lines() {
     // sendmail runs program maps as its DefaultUser, who must read the keys.
     std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     let socket = dir.join("socketmap");
-    let srsd = Command::new(env!("CARGO_BIN_EXE_srsd"))
-        .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
-        .arg(&keys)
-        .arg("--listen")
-        .arg(format!("socketmap=unix:{}", socket.display()))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let run = Run {
-        dir: dir.clone(),
-        srsd,
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !socket.exists() {
-        assert!(std::time::Instant::now() < deadline, "srsd did not start");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let run = Run::start(&dir, &keys, "socketmap", &socket);
     let hosts = dir.join("hosts");
     std::fs::write(&hosts, "127.0.0.1 fwd.example fwd localhost\n").unwrap();
     let cf = dir.join("test.cf");
@@ -156,4 +170,184 @@ fn sendmail_runs_the_readme_lines() {
         "{text}"
     );
     drop(run);
+}
+
+/// The README's `INPUT_MAIL_FILTER` line, for a sendmail.cf generated
+/// from Debian's sendmail-cf with m4 (CI unpacks it and names its cf.m4 in
+/// SRS_SENDMAIL_CF).
+const MILTER_LINE: &str =
+    "INPUT_MAIL_FILTER(`srs', `S=unix:/run/srsd/milter, F=T, T=S:10s;R:10s;E:10s')dnl";
+
+/// sendmail 8.17 with srsd's milter: an SMTP session on `sendmail -bs`
+/// (queue only) in the test's namespaces. The queue files show the signed
+/// sender (ESMTP BODY kept) and the reversed bounce recipient, a forged SRS
+/// recipient gets 550 at RCPT, and with srsd gone MAIL gets 451.
+#[test]
+fn sendmail_with_the_milter() {
+    use std::io::Write;
+    let Some(sendmail) = sendmail_binary() else {
+        return;
+    };
+    let cf_m4 = match std::env::var_os("SRS_SENDMAIL_CF") {
+        Some(p) if Path::new(&p).is_file() => PathBuf::from(p),
+        _ => {
+            common::skip(
+                "SRS_SENDMAIL_CF does not name sendmail-cf's cf.m4 (unpack sendmail-cf as .ci/run does)",
+            );
+            return;
+        }
+    };
+    let (Some(_), Some(_), Some(m4)) = (
+        common::peer("unshare", "util-linux"),
+        common::peer("ip", "iproute2"),
+        common::peer("m4", "m4"),
+    ) else {
+        return;
+    };
+    let dir = PathBuf::from(format!(
+        "/run/mail-srs-sendmail-milter-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(dir.join("queue")).unwrap();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        dir.join("queue"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let keys = dir.join("keys");
+    std::fs::write(&keys, "s3cret\n").unwrap();
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let socket = dir.join("milter");
+    let run = Run::start(&dir, &keys, "milter", &socket);
+    let mc = format!(
+        "divert(0)dnl\ninclude(`{}')dnl\nOSTYPE(`linux')dnl\n\
+         define(`confDONT_PROBE_INTERFACES', `True')dnl\n\
+         define(`QUEUE_DIR', `{}/queue')dnl\n\
+         define(`confDEF_USER_ID', `0:0')dnl\n\
+         FEATURE(`nocanonify')dnl\nFEATURE(`promiscuous_relay')dnl\n\
+         FEATURE(`accept_unresolvable_domains')dnl\n\
+         MAILER(`local')dnl\nMAILER(`smtp')dnl\n{}\n",
+        cf_m4.display(),
+        dir.display(),
+        MILTER_LINE.replace("/run/srsd/milter", &socket.display().to_string())
+    );
+    let m4_out = Command::new(m4)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(mc.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(m4_out.status.success());
+    let cf = dir.join("milter.cf");
+    std::fs::write(&cf, &m4_out.stdout).unwrap();
+    let hosts = dir.join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 fwd.example fwd localhost\n").unwrap();
+    let script = format!(
+        "ip link set lo up && hostname fwd.example && mount --bind {} /etc/hosts && exec {} -C {} -odq -bs",
+        hosts.display(),
+        sendmail.display(),
+        cf.display()
+    );
+    let (mut child, mut say) = smtp_session(&script);
+    let code = |reply: String| reply.get(..3).unwrap_or_default().to_owned();
+    assert_eq!(code(say("")), "220");
+    assert_eq!(code(say("EHLO client.test")), "250");
+    for (from, to, message) in [
+        (
+            "<alice@origin.example> BODY=8BITMIME",
+            "<dest@dest.example>",
+            "forward",
+        ),
+        ("<>", &format!("<{ALICE}>")[..], "bounce"),
+    ] {
+        assert_eq!(code(say(&format!("MAIL FROM:{from}"))), "250");
+        assert_eq!(code(say(&format!("RCPT TO:{to}"))), "250");
+        assert_eq!(code(say("DATA")), "354");
+        assert_eq!(
+            code(say(&format!("Subject: {message}\r\n\r\n{message}\r\n."))),
+            "250"
+        );
+    }
+    assert_eq!(code(say("MAIL FROM:<>")), "250");
+    assert_eq!(
+        say("RCPT TO:<SRS0=AAAA=JM=origin.example=alice@fwd.example>"),
+        "550 5.1.1 <SRS0=AAAA=JM=origin.example=alice@fwd.example>... Invalid SRS address"
+    );
+    assert_eq!(code(say("QUIT")), "221");
+    child.wait().unwrap();
+    drop(say);
+    // Each queued message's sender, ESMTP body type and recipients.
+    let mut queued: Vec<Vec<String>> = std::fs::read_dir(dir.join("queue"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("qf"))
+        .map(|e| {
+            String::from_utf8_lossy(&std::fs::read(e.path()).unwrap())
+                .lines()
+                .filter(|l| l.starts_with('S') || l.starts_with('B') || l.starts_with("rRFC822"))
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect();
+    queued.sort();
+    assert_eq!(
+        queued,
+        [
+            vec![
+                "B8BITMIME".to_owned(),
+                format!("S<{ALICE}>"),
+                "rRFC822; dest@dest.example".to_owned()
+            ],
+            vec!["S<>".to_owned(), "rRFC822; alice@origin.example".to_owned()],
+        ]
+    );
+    // srsd gone: F=T makes sendmail defer at MAIL.
+    let mut run = run;
+    let _ = run.srsd.kill();
+    let _ = run.srsd.wait();
+    let (mut child, mut say) = smtp_session(&script);
+    assert_eq!(code(say("")), "220");
+    assert_eq!(code(say("EHLO client.test")), "250");
+    assert_eq!(
+        say("MAIL FROM:<alice@origin.example>"),
+        "451 4.3.2 Please try again later"
+    );
+    assert_eq!(code(say("QUIT")), "221");
+    child.wait().unwrap();
+    drop(run);
+}
+
+/// sendmail's SMTP session on stdin (`-bs`) run by `script`, and a function
+/// that sends one line (none for the greeting) and gives the last line of
+/// the reply. sendmail refuses a client that talks before its reply, so it
+/// is one command at a time.
+fn smtp_session(script: &str) -> (Child, impl FnMut(&str) -> String) {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = Command::new("unshare")
+        .args(["--net", "--uts", "--mount", "sh", "-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut replies = BufReader::new(child.stdout.take().unwrap());
+    let say = move |line: &str| -> String {
+        if !line.is_empty() {
+            input.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+        }
+        loop {
+            let mut l = String::new();
+            replies.read_line(&mut l).unwrap();
+            if l.as_bytes().get(3) != Some(&b'-') {
+                return l.trim_end().to_owned();
+            }
+        }
+    };
+    (child, say)
 }
