@@ -44,6 +44,7 @@ complete -c srsd -l always-rewrite -d 'Rewrite senders from the alias and local 
 complete -c srsd -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'
 complete -c srsd -l allow-non-loopback -d 'Allow inet listeners on addresses other than loopback (anyone who reaches them can mint valid SRS addresses)'
 complete -c srsd -l line-keep-alive -d 'Keep line-protocol connections open after each reply (Perl srsd and Exim close them)'
+complete -c srsd -l milter-rewrite-to -d 'Also rewrite a reversed bounce recipient in the To: header, unless the message has a DKIM signature'
 complete -c srsd -l background -d 'Detach and run in the background once ready (the default is the foreground, as systemd wants); use with --log syslog'
 complete -c srsd -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c srsd -s V -l version -d 'Print version'

@@ -467,3 +467,60 @@ fn miltertest_drives_the_milter() {
     );
     assert_eq!(o.status.code(), Some(0));
 }
+
+#[test]
+fn the_to_header_is_rewritten_on_request_unless_dkim_signed() {
+    let settings = MilterSettings {
+        rewrite_to: true,
+        ..MilterSettings::default()
+    };
+    let header = |name: &str, value: &str| packet(b'L', &z(&[name, value]));
+    let bounce = |dkim: bool| {
+        let mut input = vec![
+            negotiate(),
+            mail(&["<>"]),
+            rcpt(&format!("<{ALICE}>"), "local"),
+            packet(b'T', b""),
+            header("Subject", "bounce"),
+            header("To", &format!(" Alice <{}>", ALICE.to_ascii_lowercase())),
+        ];
+        if dkim {
+            input.push(header("DKIM-Signature", " v=1; d=example"));
+        }
+        input.push(packet(b'E', b""));
+        converse(&settings, &input).0
+    };
+    // Headers are now asked for (no NOHDRS), with no reply each, and the
+    // header action.
+    let mut negotiated = 6u32.to_be_bytes().to_vec();
+    negotiated.extend_from_slice(&0xdcu32.to_be_bytes());
+    negotiated.extend_from_slice(&0x000e_31d3u32.to_be_bytes());
+    let recipients = [
+        packet(b'-', &z(&[&format!("<{ALICE}>")])),
+        packet(b'2', &z(&["<alice@origin.example>", ""])),
+    ]
+    .concat();
+    let mut chgheader = 1u32.to_be_bytes().to_vec();
+    chgheader.extend(z(&["To", " Alice <alice@origin.example>"]));
+    assert_eq!(
+        bounce(false),
+        [
+            packet(b'O', &negotiated),
+            [CONTINUE; 3].concat(),
+            packet(b'm', &chgheader),
+            recipients.clone(),
+            CONTINUE.to_vec(),
+        ]
+        .concat()
+    );
+    assert_eq!(
+        bounce(true),
+        [
+            packet(b'O', &negotiated),
+            [CONTINUE; 3].concat(),
+            recipients,
+            CONTINUE.to_vec()
+        ]
+        .concat()
+    );
+}

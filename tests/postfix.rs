@@ -283,6 +283,17 @@ maillog_file_prefixes = {d}
     /// reply code, and the code that ends DATA (at the DATA command itself
     /// if it refuses) when `token` asks for a message and a recipient took.
     fn transaction(&self, from: &str, to: &[&str], token: Option<&str>) -> (Vec<u16>, Option<u16>) {
+        self.transaction_with(from, to, token, "")
+    }
+
+    /// Like `transaction`, with `headers` (CRLF-ended lines) before Subject.
+    fn transaction_with(
+        &self,
+        from: &str,
+        to: &[&str],
+        token: Option<&str>,
+        headers: &str,
+    ) -> (Vec<u16>, Option<u16>) {
         let conn = TcpStream::connect(("127.0.0.1", self.smtpd)).unwrap();
         conn.set_read_timeout(Some(Duration::from_secs(60)))
             .unwrap();
@@ -319,8 +330,10 @@ maillog_file_prefixes = {d}
             let code = reply();
             data = Some(code);
             if code == 354 {
-                out.write_all(format!("Subject: {token}\r\n\r\n{token}\r\n.\r\n").as_bytes())
-                    .unwrap();
+                out.write_all(
+                    format!("{headers}Subject: {token}\r\n\r\n{token}\r\n.\r\n").as_bytes(),
+                )
+                .unwrap();
                 data = Some(reply());
             }
         }
@@ -651,6 +664,7 @@ fn postfix_with_the_milter() {
             .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
             .arg(&keys)
             .args(["--listen", &format!("milter=unix:{d}/milter")])
+            .arg("--milter-rewrite-to")
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
@@ -700,12 +714,22 @@ local_recipient_maps = proxy:unix:passwd.byname regexp:{d}/cfg/srs-recipients"
         [250]
     );
     assert_eq!(sink.wait_for("m-local", &postfix).from, "bob@fwd.example");
-    // A bounce to the SRS address reaches alice, with the null sender.
-    assert_eq!(postfix.send("", &[&srs0], "m-bounce"), [250]);
+    // A bounce to the SRS address reaches alice, with the null sender, and
+    // (--milter-rewrite-to, no DKIM signature) her address in To:.
+    let to_header = format!("To: <{srs0}>\r\n");
+    assert_eq!(
+        postfix.transaction_with("", &[&srs0], Some("m-bounce"), &to_header),
+        (vec![250], Some(250))
+    );
     let e = sink.wait_for("m-bounce", &postfix);
     assert_eq!(
         (e.from.as_str(), e.to.as_slice()),
         ("", &["alice@origin.example".to_owned()][..])
+    );
+    assert!(
+        e.data.contains("To: <alice@origin.example>\r\n"),
+        "{}",
+        e.data
     );
     // A forged SRS recipient is refused at RCPT by the milter.
     let forged = format!("{}AAAA{}", &srs0[..5], &srs0[9..]);

@@ -77,6 +77,10 @@ pub struct Cli {
     #[arg(long, value_name = "WHEN", value_enum)]
     pub bounce_policy: Option<BouncePolicy>,
 
+    /// Also rewrite a reversed bounce recipient in the To: header, unless the message has a DKIM signature
+    #[arg(long)]
+    pub milter_rewrite_to: bool,
+
     /// A local part that always takes bounces, as postmaster does (repeatable)
     #[arg(long, value_name = "LOCALPART")]
     pub bounce_exempt: Vec<String>,
@@ -360,6 +364,7 @@ impl Cli {
                 .unwrap_or(d.reject_invalid),
             reject_bounce: self.milter_reject_bounce.clone().unwrap_or(d.reject_bounce),
             exempt: self.bounce_exempt.clone(),
+            rewrite_to: self.milter_rewrite_to,
         }
     }
 

@@ -25,6 +25,7 @@ const ACTIONS: u32 = SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGFROM | SMFIF_ADDRC
 const SMFIF_ADDRCPT: u32 = 0x04;
 const SMFIF_DELRCPT: u32 = 0x08;
 const SMFIF_CHGFROM: u32 = 0x40;
+const SMFIF_CHGHDRS: u32 = 0x10;
 const SMFIF_ADDRCPT_PAR: u32 = 0x80;
 
 /// Steps declined and steps that need no reply: only MAIL, RCPT, DATA and
@@ -93,6 +94,10 @@ pub struct MilterSettings {
     pub reject_bounce: String,
     /// Local parts always accepted from the null sender, besides postmaster.
     pub exempt: Vec<String>,
+    /// Rewrite a reversed recipient's SRS address in the `To:` header to
+    /// the original, when the message carries no DKIM signature (which the
+    /// change would break). Asks the MTA for the headers.
+    pub rewrite_to: bool,
 }
 
 impl Default for MilterSettings {
@@ -104,6 +109,7 @@ impl Default for MilterSettings {
             reject_bounce: "554 5.7.1 Bounce to an address this site never used as a sender"
                 .to_owned(),
             exempt: Vec::new(),
+            rewrite_to: false,
         }
     }
 }
@@ -157,6 +163,8 @@ pub enum Packet<'a> {
     Mail(Vec<&'a [u8]>),
     /// `R`: RCPT TO with its ESMTP parameters.
     Rcpt(Vec<&'a [u8]>),
+    /// `L`: one header field, name and value.
+    Header(&'a [u8], &'a [u8]),
     /// `T`: DATA.
     Data,
     /// `E`: end of message.
@@ -245,7 +253,11 @@ pub fn decode(input: &[u8]) -> Result<Option<(Packet<'_>, usize)>, PacketError> 
         b'A' => Packet::Abort,
         b'Q' => Packet::Quit,
         b'K' => Packet::QuitNewConnection,
-        b'C' | b'H' | b'L' | b'N' | b'B' | b'U' => Packet::Other(command),
+        b'L' => match strings(data).ok_or_else(malformed)?[..] {
+            [name, value] => Packet::Header(name, value),
+            _ => return Err(malformed()),
+        },
+        b'C' | b'H' | b'N' | b'B' | b'U' => Packet::Other(command),
         other => return Err(PacketError::UnknownCommand(other)),
     };
     Ok(Some((packet, 4 + len)))
@@ -290,6 +302,10 @@ pub struct MilterSession {
     recipients: Vec<Recipient>,
     /// A null-sender transaction has an unsigned local recipient.
     forged_bounce: bool,
+    /// The values of the `To:` header fields, in order.
+    to_headers: Vec<String>,
+    /// The message carries a `DKIM-Signature:` header field.
+    dkim_signed: bool,
 }
 
 impl MilterSession {
@@ -340,9 +356,14 @@ impl MilterSession {
                 if version < 2 {
                     return false;
                 }
-                self.actions = ACTIONS & actions;
+                let (wanted_actions, wanted_protocol) = if settings.rewrite_to {
+                    (ACTIONS | SMFIF_CHGHDRS, WANTED_PROTOCOL & !SMFIP_NOHDRS)
+                } else {
+                    (ACTIONS, WANTED_PROTOCOL)
+                };
+                self.actions = wanted_actions & actions;
                 // Only steps the MTA offers to leave out can be left out.
-                self.protocol = WANTED_PROTOCOL & protocol;
+                self.protocol = wanted_protocol & protocol;
                 packet_u32s(
                     out,
                     b'O',
@@ -372,6 +393,12 @@ impl MilterSession {
                     reply_with,
                 );
             }
+            Packet::Header(name, value) => {
+                self.header(name, value);
+                if self.protocol & SMFIP_NR_HDR == 0 {
+                    reply(out, b'c', None);
+                }
+            }
             Packet::Data => {
                 if self.forged_bounce && settings.bounce_policy == BouncePolicy::Data {
                     reply(out, b'y', Some(&settings.reject_bounce));
@@ -397,7 +424,6 @@ impl MilterSession {
                 let no_reply = match command {
                     b'C' => SMFIP_NR_CONN,
                     b'H' => SMFIP_NR_HELO,
-                    b'L' => SMFIP_NR_HDR,
                     b'N' => SMFIP_NR_EOH,
                     b'B' => SMFIP_NR_BODY,
                     _ => SMFIP_NR_UNKN,
@@ -416,6 +442,18 @@ impl MilterSession {
         self.recipients.clear();
         self.forged_bounce = false;
         self.rcpt_mailer = None;
+        self.to_headers.clear();
+        self.dkim_signed = false;
+    }
+
+    /// Notes what the `To:` rewrite needs from a header field.
+    fn header(&mut self, name: &[u8], value: &[u8]) {
+        if name.eq_ignore_ascii_case(b"To") {
+            self.to_headers
+                .push(String::from_utf8_lossy(value).into_owned());
+        } else if name.eq_ignore_ascii_case(b"DKIM-Signature") {
+            self.dkim_signed = true;
+        }
     }
 
     /// Records a recipient; gives the rejection reply if it is refused.
@@ -490,6 +528,9 @@ impl MilterSession {
                 &[signed.as_bytes(), b"\0", params.as_bytes(), b"\0"],
             );
         }
+        if settings.rewrite_to && self.actions & SMFIF_CHGHDRS != 0 && !self.dkim_signed {
+            self.rewrite_to_headers(out);
+        }
         if self.actions & SMFIF_DELRCPT == 0 {
             return;
         }
@@ -508,6 +549,30 @@ impl MilterSession {
                 );
             } else {
                 packet(out, b'+', &[original.as_bytes(), b"\0"]);
+            }
+        }
+    }
+}
+
+impl MilterSession {
+    /// CHGHEADER for each `To:` field naming a reversed recipient's SRS
+    /// address: the address replaced by the original (ASCII case ignored).
+    fn rewrite_to_headers(&self, out: &mut Vec<u8>) {
+        for (i, value) in self.to_headers.iter().enumerate() {
+            let mut new = value.clone();
+            for r in &self.recipients {
+                let Some(original) = &r.reversed else {
+                    continue;
+                };
+                let srs = strip_angle_brackets(&r.given);
+                if let Some(at) = new.to_ascii_lowercase().find(&srs.to_ascii_lowercase()) {
+                    new.replace_range(at..at + srs.len(), original);
+                }
+            }
+            if new != *value {
+                // CHGHEADER counts fields of that name from 1.
+                let index = (i as u32 + 1).to_be_bytes();
+                packet(out, b'm', &[&index, b"To\0", new.as_bytes(), b"\0"]);
             }
         }
     }
