@@ -25,7 +25,7 @@ function __fish_srsc_using_subcommand
 end
 
 complete -c srsc -n "__fish_srsc_needs_command" -s s -l socket -d 'srsd\'s Unix socket [default: /var/spool/postfix/srs]' -r -F
-complete -c srsc -n "__fish_srsc_needs_command" -s c -l connect -d 'srsd\'s TCP address (for tcp-table, the port of the direction asked)' -r
+complete -c srsc -n "__fish_srsc_needs_command" -s c -l connect -d 'srsd\'s TCP address (for tcp-table, the port of the direction asked) [default for tcp-table: 127.0.0.1:10001 to forward, 127.0.0.1:10002 to reverse]' -r
 complete -c srsc -n "__fish_srsc_needs_command" -s p -l protocol -d 'Protocol to speak' -r -f -a "socketmap\t'Postfix/sendmail socketmap'
 tcp-table\t'Postfix tcp_table (postsrsd 1.x)'
 line\t'Perl Mail::SRS srsd line protocol'"

@@ -46,5 +46,7 @@ complete -c srsd -l allow-non-loopback -d 'Allow inet listeners on addresses oth
 complete -c srsd -l line-keep-alive -d 'Keep line-protocol connections open after each reply (Perl srsd and Exim close them)'
 complete -c srsd -l milter-rewrite-to -d 'Also rewrite a reversed bounce recipient in the To: header, unless the message has a DKIM signature'
 complete -c srsd -l background -d 'Detach and run in the background once ready (the default is the foreground, as systemd wants); use with --log syslog'
+complete -c srsd -s t -l check-config -d 'Check the configuration, keys, local domains, listeners, users and groups without binding, then exit: 0 when all is well, 78 with every problem named'
+complete -c srsd -s v -d 'Print the version (as postsrsd\'s -v does) and exit'
 complete -c srsd -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c srsd -s V -l version -d 'Print version'

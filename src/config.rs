@@ -174,7 +174,10 @@ fn file_args(
         };
         let found = cmd.get_arguments().find(|a| {
             a.get_long() == Some(e.key.as_str())
-                && !matches!(e.key.as_str(), "config" | "help" | "version")
+                && !matches!(
+                    e.key.as_str(),
+                    "config" | "help" | "version" | "check-config"
+                )
         });
         let Some(arg) = found else {
             if reading.elsewhere.contains(&e.key) {

@@ -119,7 +119,9 @@ fn config_keys() -> String {
     let mut out = String::new();
     for arg in cmd.get_arguments() {
         let Some(long) = arg.get_long() else { continue };
-        if arg.is_hide_set() || matches!(long, "config" | "help" | "version" | "now") {
+        if arg.is_hide_set()
+            || matches!(long, "config" | "help" | "version" | "now" | "check-config")
+        {
             continue;
         }
         let value = match arg.get_action() {

@@ -1370,3 +1370,77 @@ fn srsc_reply_line_limit() {
         }
     }
 }
+
+/// `srsd -t` (`--check-config`) checks everything without binding: 0 and
+/// "configuration OK", or 78 with every problem named.
+#[test]
+fn check_config_names_every_problem() {
+    let s = Setup::new();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let mut good = vec!["-t"];
+    let base = s.base_args();
+    good.extend(base.iter().map(String::as_str));
+    let o = run(&good);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "srsd: configuration OK\n"
+    );
+    assert!(!Path::new(&s.socketmap).exists(), "nothing is bound");
+    let o = run(&[
+        "--check-config",
+        "-d",
+        "forwarder.example",
+        "-k",
+        "/nonexistent/keys",
+        "--user",
+        "no-such-user-here",
+        "--listen",
+        "line=unix:/nonexistent/dir/sock",
+        "--listen",
+        "socketmap=inet:0.0.0.0:1",
+    ]);
+    assert_eq!(o.status.code(), Some(78));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "srsd: domain forwarder.example is the example configuration's placeholder: set domain to your forwarding domain\n\
+         srsd: listener socketmap=inet:0.0.0.0:1 is not on a loopback address: anyone who reaches it can make valid SRS addresses; use 127.0.0.1 or ::1, or give --allow-non-loopback\n\
+         srsd: cannot read keys file /nonexistent/keys: No such file or directory (os error 2)\n\
+         srsd: no user named \"no-such-user-here\"\n\
+         srsd: listener line=unix:/nonexistent/dir/sock: directory /nonexistent/dir does not exist\n"
+    );
+    // postsrsd's -v for the version.
+    let o = run(&["-v"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("srsd {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// `--log-level debug` logs each connection and each lookup; the start
+/// line names the version.
+#[test]
+fn debug_logging_shows_connections_and_requests() {
+    let s = Setup::new();
+    let d = s.spawn(&["--log-level", "debug"]);
+    d.wait_for_log(&format!("(mail-srs {})", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout(&srsc(&[
+            "-s",
+            &s.socketmap,
+            "forward",
+            "alice@origin.example"
+        ])),
+        format!("{ALICE}\n")
+    );
+    d.wait_for_log("srsd: debug: socketmap connection opened");
+    d.wait_for_log(&format!(
+        "srsd: debug: forward alice@origin.example: {ALICE}"
+    ));
+    d.wait_for_log("srsd: debug: socketmap connection closed");
+}

@@ -17,17 +17,48 @@ pub fn main(args: Vec<std::ffi::OsString>) -> Exit {
         Ok(cli) => cli,
         Err(e) => return crate::cli::report(&e),
     };
-    let mut client = Client::new(
-        cli.target(),
-        cli.client_protocol(),
-        Duration::from_secs(cli.timeout.max(1)),
-    );
+    let mut clients = Clients::new(&cli);
     match &cli.command {
         Some(Request::Forward { address, alias }) => {
-            one(&mut client, Direction::Forward, address, alias.as_deref())
+            one(&mut clients, Direction::Forward, address, alias.as_deref())
         }
-        Some(Request::Reverse { address }) => one(&mut client, Direction::Reverse, address, None),
-        None => batch(&mut client),
+        Some(Request::Reverse { address }) => one(&mut clients, Direction::Reverse, address, None),
+        None => batch(&mut clients),
+    }
+}
+
+/// The client for each direction: one, sharing its connection, unless the
+/// directions go to different places (tcp-table's two ports).
+struct Clients {
+    forward: Client,
+    reverse: Option<Client>,
+}
+
+impl Clients {
+    fn new(cli: &Cli) -> Clients {
+        let client = |target| {
+            Client::new(
+                target,
+                cli.client_protocol(),
+                Duration::from_secs(cli.timeout.max(1)),
+            )
+        };
+        let (forward, reverse) = (
+            cli.target(Direction::Forward),
+            cli.target(Direction::Reverse),
+        );
+        let reverse = (reverse != forward).then(|| client(reverse));
+        Clients {
+            forward: client(forward),
+            reverse,
+        }
+    }
+
+    fn get(&mut self, direction: Direction) -> &mut Client {
+        match (direction, &mut self.reverse) {
+            (Direction::Reverse, Some(c)) => c,
+            _ => &mut self.forward,
+        }
     }
 }
 
@@ -71,8 +102,8 @@ fn print_line(line: &str) -> Result<(), Exit> {
         .map_err(|e| Exit::write_failed(PROG, &e))
 }
 
-fn one(client: &mut Client, direction: Direction, address: &str, alias: Option<&str>) -> Exit {
-    match answer(client, direction, address, alias) {
+fn one(clients: &mut Clients, direction: Direction, address: &str, alias: Option<&str>) -> Exit {
+    match answer(clients.get(direction), direction, address, alias) {
         Ok(true) => Exit::Ok,
         Ok(false) => Exit::NotFound,
         Err(e) => e,
@@ -80,7 +111,7 @@ fn one(client: &mut Client, direction: Direction, address: &str, alias: Option<&
 }
 
 /// `forward ADDRESS [ALIAS]` / `reverse ADDRESS` lines from stdin, like Perl's srsc.
-fn batch(client: &mut Client) -> Exit {
+fn batch(clients: &mut Clients) -> Exit {
     let mut all_found = true;
     for line in io::stdin().lock().lines() {
         let Ok(line) = line else {
@@ -110,7 +141,7 @@ fn batch(client: &mut Client) -> Exit {
                 continue;
             }
         };
-        match answer(client, request.0, request.1, request.2) {
+        match answer(clients.get(request.0), request.0, request.1, request.2) {
             Ok(true) => {}
             Ok(false) => {
                 if let Err(e) = print_line("") {

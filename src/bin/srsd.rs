@@ -22,6 +22,15 @@ fn main() -> ExitCode {
             return Exit::Config.into();
         }
     };
+    if cli.check_config {
+        let problems = cli.problems();
+        problems.iter().for_each(|p| eprintln!("srsd: {p}"));
+        if problems.is_empty() {
+            println!("srsd: configuration OK");
+            return Exit::Ok.into();
+        }
+        return Exit::Config.into();
+    }
     if cli.background {
         return background::start_logged(&args, cli.log == LogTo::Stderr, Duration::from_secs(30))
             .into();

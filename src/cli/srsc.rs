@@ -23,7 +23,7 @@ pub struct Cli {
     #[arg(short, long, value_name = "PATH", conflicts_with = "connect")]
     pub socket: Option<PathBuf>,
 
-    /// srsd's TCP address (for tcp-table, the port of the direction asked)
+    /// srsd's TCP address (for tcp-table, the port of the direction asked) [default for tcp-table: 127.0.0.1:10001 to forward, 127.0.0.1:10002 to reverse]
     #[arg(short, long, value_name = "HOST:PORT")]
     pub connect: Option<SocketAddr>,
 
@@ -72,12 +72,22 @@ pub enum Request {
 }
 
 impl Cli {
-    /// The socket path or address to connect to.
-    pub fn target(&self) -> Target {
-        match (&self.connect, &self.socket) {
-            (Some(addr), _) => Target::Tcp(*addr),
-            (None, Some(path)) => Target::Unix(path.clone()),
-            (None, None) => Target::Unix(PathBuf::from(DEFAULT_SOCKET)),
+    /// The socket path or address to connect to for requests in
+    /// `direction`. tcp-table without `--connect` uses postsrsd 1.x's ports
+    /// on 127.0.0.1: 10001 to forward, 10002 to reverse.
+    pub fn target(&self, direction: crate::protocol::Direction) -> Target {
+        use crate::protocol::Direction;
+        match (&self.connect, &self.socket, self.protocol) {
+            (Some(addr), _, _) => Target::Tcp(*addr),
+            (None, Some(path), _) => Target::Unix(path.clone()),
+            (None, None, ProtocolArg::TcpTable) => Target::Tcp(SocketAddr::from((
+                [127, 0, 0, 1],
+                match direction {
+                    Direction::Forward => 10001,
+                    Direction::Reverse => 10002,
+                },
+            ))),
+            (None, None, _) => Target::Unix(PathBuf::from(DEFAULT_SOCKET)),
         }
     }
 
@@ -88,5 +98,35 @@ impl Cli {
             ProtocolArg::TcpTable => ClientProtocol::TcpTable,
             ProtocolArg::Line => ClientProtocol::Line,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Direction;
+
+    #[test]
+    fn tcp_table_defaults_to_postsrsd_ports() {
+        let cli = Cli::try_parse_from(["srsc", "-p", "tcp-table", "reverse", "x@y"]).unwrap();
+        let tcp = |port| Target::Tcp(SocketAddr::from(([127, 0, 0, 1], port)));
+        assert_eq!(cli.target(Direction::Forward), tcp(10001));
+        assert_eq!(cli.target(Direction::Reverse), tcp(10002));
+        let cli = Cli::try_parse_from([
+            "srsc",
+            "-p",
+            "tcp-table",
+            "-c",
+            "127.0.0.1:7",
+            "reverse",
+            "x",
+        ])
+        .unwrap();
+        assert_eq!(cli.target(Direction::Forward), tcp(7));
+        let cli = Cli::try_parse_from(["srsc", "reverse", "x@y"]).unwrap();
+        assert_eq!(
+            cli.target(Direction::Reverse),
+            Target::Unix(PathBuf::from(DEFAULT_SOCKET))
+        );
     }
 }

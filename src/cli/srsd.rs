@@ -136,6 +136,14 @@ pub struct Cli {
     /// Use this Unix time (seconds) instead of the clock, to reproduce a result
     #[arg(long, value_name = "SECONDS")]
     pub now: Option<u64>,
+
+    /// Check the configuration, keys, local domains, listeners, users and groups without binding, then exit: 0 when all is well, 78 with every problem named
+    #[arg(short = 't', long)]
+    pub check_config: bool,
+
+    /// Print the version (as postsrsd's -v does) and exit
+    #[arg(short = 'v', action = clap::ArgAction::Version)]
+    pub version_short: Option<bool>,
 }
 
 /// `--milter-rewrite` values.
@@ -332,6 +340,51 @@ impl Cli {
         }
     }
 
+    /// `--check-config`: every problem srsd would stop on before serving,
+    /// found without binding anything or changing user. Empty when all is
+    /// well.
+    pub fn problems(&self) -> Vec<String> {
+        let (mut problems, _) = self.refused_settings();
+        if let Err(e) = self.check_chroot_paths() {
+            problems.push(e);
+        }
+        if let Err(e) = self.state() {
+            problems.push(e.to_string());
+        }
+        for name in self.user.iter().chain(&self.socket_owner) {
+            if let Err(e) = crate::daemon::privdrop::user(name) {
+                problems.push(e.to_string());
+            }
+        }
+        for name in self.group.iter().chain(&self.socket_group) {
+            if let Err(e) = crate::daemon::privdrop::group(name) {
+                problems.push(e.to_string());
+            }
+        }
+        if let Some(root) = &self.chroot
+            && !root.is_dir()
+        {
+            problems.push(format!("chroot {} is not a directory", root.display()));
+        }
+        for spec in self.listeners() {
+            if let crate::daemon::Address::Unix(path) = &spec.address {
+                let dir = path.parent().unwrap_or(std::path::Path::new("/"));
+                if !dir.is_dir() {
+                    problems.push(format!(
+                        "listener {spec}: directory {} does not exist",
+                        dir.display()
+                    ));
+                } else if path.exists() && std::os::unix::net::UnixStream::connect(path).is_ok() {
+                    problems.push(format!(
+                        "listener {spec}: {} is in use by a running daemon",
+                        path.display()
+                    ));
+                }
+            }
+        }
+        problems
+    }
+
     /// Everything srsd checks and reads before binding, as one step: the
     /// refused settings, the paths under `--chroot`, the keys and local
     /// domains. Gives the state to serve and the warnings to log, or the
@@ -433,12 +486,24 @@ impl Cli {
     /// reach lets anyone mint addresses this forwarder will relay). Gives
     /// the warnings for what is allowed but risky.
     pub fn check(&self) -> Result<Vec<String>, String> {
+        let (mut refused, warnings) = self.refused_settings();
+        if refused.is_empty() {
+            Ok(warnings)
+        } else {
+            Err(refused.remove(0))
+        }
+    }
+
+    /// Every setting [`Cli::check`] refuses, and the warnings for what is
+    /// allowed but risky.
+    fn refused_settings(&self) -> (Vec<String>, Vec<String>) {
+        let mut refused = Vec::new();
         if self
             .domain
             .trim_end_matches('.')
             .eq_ignore_ascii_case(PLACEHOLDER_DOMAIN)
         {
-            return Err(format!(
+            refused.push(format!(
                 "domain {PLACEHOLDER_DOMAIN} is the example configuration's placeholder: set domain to your forwarding domain"
             ));
         }
@@ -447,17 +512,18 @@ impl Cli {
             if let crate::daemon::Address::Inet(addr) = &spec.address
                 && !addr.ip().is_loopback()
             {
-                if !self.allow_non_loopback {
-                    return Err(format!(
+                if self.allow_non_loopback {
+                    warnings.push(format!(
+                        "listener {spec} is reachable from other hosts (--allow-non-loopback): firewall it"
+                    ));
+                } else {
+                    refused.push(format!(
                         "listener {spec} is not on a loopback address: anyone who reaches it can make valid SRS addresses; use 127.0.0.1 or ::1, or give --allow-non-loopback"
                     ));
                 }
-                warnings.push(format!(
-                    "listener {spec} is reachable from other hosts (--allow-non-loopback): firewall it"
-                ));
             }
         }
-        Ok(warnings)
+        (refused, warnings)
     }
 
     /// Reads the keys and local-domains files and builds the daemon's state;

@@ -355,6 +355,7 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     protocol: Protocol,
     ctx: &Context,
 ) {
+    log::debug!("{} connection opened", protocol.name());
     let guard = ctx.reaper.register(stream.as_raw_fd());
     let mut input = Vec::with_capacity(512);
     let mut out = Vec::with_capacity(512);
@@ -419,6 +420,7 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     // Unregister before the descriptor is closed and can be reused.
     drop(guard);
     drop(stream);
+    log::debug!("{} connection closed", protocol.name());
 }
 
 /// Lets the daemon hold as many connections as the hard limit allows.

@@ -154,7 +154,12 @@ pub fn supervise(
             stop,
             notifier.clone(),
         ));
-        log::info!("serving {} on {}", shared.load().domain, names.join(", "));
+        log::info!(
+            "serving {} on {} (mail-srs {})",
+            shared.load().domain,
+            names.join(", "),
+            env!("CARGO_PKG_VERSION")
+        );
         notifier.send("READY=1\nSTATUS=serving");
         let result = super::run(listeners, shared, clock, plan.limits, stopped).await;
         handler.abort();

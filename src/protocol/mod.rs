@@ -94,6 +94,15 @@ pub enum Answer {
     NotFound(NotRewritten),
 }
 
+impl std::fmt::Display for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Answer::Found(a) => f.write_str(a),
+            Answer::NotFound(why) => write!(f, "not rewritten: {why}"),
+        }
+    }
+}
+
 impl Answer {
     /// The reverse refusal worth a log line, if this answer is one: a check
     /// that an honest address passes (a forgery, an expired or future
@@ -184,6 +193,12 @@ impl Lookup<'_> {
 
     /// Forwards `sender` through `alias`.
     pub fn forward(&self, sender: &str, alias: &str, form: Form) -> Answer {
+        let answer = self.forward_answer(sender, alias, form);
+        log::debug!("forward {sender}: {answer}");
+        answer
+    }
+
+    fn forward_answer(&self, sender: &str, alias: &str, form: Form) -> Answer {
         match self.srs.forward_in(form, sender, alias, self.now) {
             Ok(Forwarded::Rewritten(a)) => Answer::Found(a),
             Ok(Forwarded::Unchanged(Unchanged::LocalDomain))
@@ -203,10 +218,12 @@ impl Lookup<'_> {
 
     /// Reverses `address`.
     pub fn reverse(&self, address: &str, form: Form) -> Answer {
-        match self.srs.reverse_in(form, address, self.now) {
+        let answer = match self.srs.reverse_in(form, address, self.now) {
             Ok(a) => Answer::Found(a),
             Err(e) => Answer::NotFound(NotRewritten::Reverse(e)),
-        }
+        };
+        log::debug!("reverse {address}: {answer}");
+        answer
     }
 }
 
