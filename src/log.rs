@@ -49,9 +49,23 @@ impl Log for StderrLog {
     fn flush(&self) {}
 }
 
+/// Whether standard error is the journal's stream: `JOURNAL_STREAM` holds
+/// the device and inode of the stream systemd connected, and they must be
+/// stderr's own (the variable is inherited by children whose stderr was
+/// redirected elsewhere).
+fn stderr_is_journal(journal_stream: Option<&str>) -> bool {
+    let Some((dev, ino)) = journal_stream.and_then(|v| v.split_once(':')) else {
+        return false;
+    };
+    let (Ok(dev), Ok(ino)) = (dev.parse::<u64>(), ino.parse::<u64>()) else {
+        return false;
+    };
+    nix::sys::stat::fstat(std::io::stderr()).is_ok_and(|st| st.st_dev == dev && st.st_ino == ino)
+}
+
 /// Sends log records at `level` and above to stderr, named `program`.
 pub fn init(program: &'static str, level: LevelFilter) {
-    let journal = std::env::var_os("JOURNAL_STREAM").is_some();
+    let journal = stderr_is_journal(std::env::var("JOURNAL_STREAM").ok().as_deref());
     if log::set_boxed_logger(Box::new(StderrLog { program, journal })).is_ok() {
         log::set_max_level(level);
     }
@@ -137,5 +151,21 @@ pub fn init_for(
     } else {
         init(program, level);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_journal_is_recognised_by_device_and_inode() {
+        let st = nix::sys::stat::fstat(std::io::stderr()).unwrap();
+        let mine = format!("{}:{}", st.st_dev, st.st_ino);
+        assert!(stderr_is_journal(Some(&mine)));
+        let other = format!("{}:{}", st.st_dev, st.st_ino + 1);
+        assert!(!stderr_is_journal(Some(&other)));
+        assert!(!stderr_is_journal(Some("not-numbers")));
+        assert!(!stderr_is_journal(None));
     }
 }
