@@ -1444,3 +1444,35 @@ fn debug_logging_shows_connections_and_requests() {
     ));
     d.wait_for_log("srsd: debug: socketmap connection closed");
 }
+
+/// postsrsd 1.x's options get a usage error and the option's name here.
+#[test]
+fn postsrsd_options_point_to_their_names_here() {
+    for (args, hint) in [
+        (
+            &["-s", "/etc/postsrsd.secret", "-d", "fwd.example"][..],
+            "postsrsd's -s FILE is --secret-file FILE (-k FILE) here",
+        ),
+        (
+            &["-f", "10001"][..],
+            "postsrsd's -f PORT is --listen tcp-forward=inet:127.0.0.1:PORT here",
+        ),
+        (
+            &["-X", "example.org"][..],
+            "postsrsd's -X DOMAIN is --local-domain DOMAIN here",
+        ),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(64));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.ends_with(&format!(
+                "srsd: {hint} (postsrsd's -c DIR is --chroot DIR; see Migrating in the README)\n"
+            )),
+            "{err}"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mail_srs::cli::srsd::{Cli, LoadError, LogTo};
+use mail_srs::cli::srsd::{Cli, LogTo};
 use mail_srs::daemon::notify::Notifier;
 use mail_srs::daemon::signals::{OsSignals, Signals};
 use mail_srs::daemon::{background, supervise};
@@ -16,20 +16,10 @@ fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     let cli = match Cli::load(&args) {
         Ok(cli) => cli,
-        Err(LoadError::Usage(e)) => return mail_srs::cli::report(&e).into(),
-        Err(e @ LoadError::File(_)) => {
-            eprintln!("srsd: {e}");
-            return Exit::Config.into();
-        }
+        Err(e) => return mail_srs::cli::srsd::report_load_error(&e).into(),
     };
     if cli.check_config {
-        let problems = cli.problems();
-        problems.iter().for_each(|p| eprintln!("srsd: {p}"));
-        if problems.is_empty() {
-            println!("srsd: configuration OK");
-            return Exit::Ok.into();
-        }
-        return Exit::Config.into();
+        return cli.check_and_report().into();
     }
     if cli.background {
         return background::start_logged(&args, cli.log == LogTo::Stderr, Duration::from_secs(30))

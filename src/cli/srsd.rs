@@ -146,6 +146,54 @@ pub struct Cli {
     pub version_short: Option<bool>,
 }
 
+/// Says why the settings could not be loaded, as srsd does on stderr, and
+/// gives the exit status: help and version 0, usage 64 (with a hint for
+/// postsrsd 1.x options), a bad configuration file 78.
+pub fn report_load_error(e: &LoadError) -> crate::exit::Exit {
+    match e {
+        LoadError::Usage(e) => {
+            let exit = super::report(e);
+            if let Some(hint) = postsrsd_hint(e) {
+                eprintln!(
+                    "srsd: {hint} (postsrsd's -c DIR is --chroot DIR; see Migrating in the README)"
+                );
+            }
+            exit
+        }
+        LoadError::File(_) => {
+            eprintln!("srsd: {e}");
+            crate::exit::Exit::Config
+        }
+    }
+}
+
+/// What a postsrsd 1.x option given to srsd is called here, for the error
+/// message: srsd's `-c` is the configuration file, postsrsd's the chroot.
+pub fn postsrsd_hint(e: &clap::Error) -> Option<&'static str> {
+    use clap::error::{ContextKind, ContextValue};
+    if e.kind() != clap::error::ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    Some(match arg.get(..2)? {
+        "-s" => "postsrsd's -s FILE is --secret-file FILE (-k FILE) here",
+        "-f" => "postsrsd's -f PORT is --listen tcp-forward=inet:127.0.0.1:PORT here",
+        "-r" => "postsrsd's -r PORT is --listen tcp-reverse=inet:127.0.0.1:PORT here",
+        "-l" => "postsrsd's -l ADDRESS goes into --listen tcp-forward=inet:ADDRESS:PORT here",
+        "-a" => "postsrsd's -a SEP is --separator SEP here",
+        "-n" => "postsrsd's -n N is --hash-length N here",
+        "-N" => "postsrsd's -N N is --hash-min N here",
+        "-X" => "postsrsd's -X DOMAIN is --local-domain DOMAIN here",
+        "-A" => "postsrsd's -A is --always-rewrite here",
+        "-u" => "postsrsd's -u USER is --user USER here",
+        "-p" => "postsrsd's -p FILE is --pid-file FILE here",
+        "-D" => "postsrsd's -D is --background here",
+        _ => return None,
+    })
+}
+
 /// `--milter-rewrite` values.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MilterRewrite {
@@ -337,6 +385,19 @@ impl Cli {
                 std::time::UNIX_EPOCH + std::time::Duration::from_secs(s),
             )),
             None => std::sync::Arc::new(crate::clock::SystemClock),
+        }
+    }
+
+    /// `--check-config` as srsd runs it: every problem on its own line and
+    /// 78, or "configuration OK" and 0.
+    pub fn check_and_report(&self) -> crate::exit::Exit {
+        let problems = self.problems();
+        problems.iter().for_each(|p| eprintln!("srsd: {p}"));
+        if problems.is_empty() {
+            println!("srsd: configuration OK");
+            crate::exit::Exit::Ok
+        } else {
+            crate::exit::Exit::Config
         }
     }
 
