@@ -181,7 +181,6 @@ pub fn postsrsd_hint(e: &clap::Error) -> Option<&'static str> {
         "-s" => "postsrsd's -s FILE is --secret-file FILE (-k FILE) here",
         "-f" => "postsrsd's -f PORT is --listen tcp-forward=inet:127.0.0.1:PORT here",
         "-r" => "postsrsd's -r PORT is --listen tcp-reverse=inet:127.0.0.1:PORT here",
-        "-l" => "postsrsd's -l ADDRESS goes into --listen tcp-forward=inet:ADDRESS:PORT here",
         "-a" => "postsrsd's -a SEP is --separator SEP here",
         "-n" => "postsrsd's -n N is --hash-length N here",
         "-N" => "postsrsd's -N N is --hash-min N here",
