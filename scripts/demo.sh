@@ -3,6 +3,7 @@
 # Touches nothing outside a temporary directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "building srs (the first build takes a minute or so)..."
 cargo build --release --quiet --bin srs
 srs=target/release/srs
 tmp=$(mktemp -d)
