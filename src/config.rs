@@ -81,16 +81,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>, FileError> {
 /// Reads a configuration file: a regular file of at most
 /// [`crate::regular::MAX_SIZE`] bytes, in UTF-8.
 pub fn read(path: &Path) -> Result<String, FileError> {
-    let err = |source| FileError::Read {
+    crate::regular::read_text(path).map_err(|source| FileError::Read {
         path: path.to_owned(),
         source,
-    };
-    let bytes = crate::regular::read(path).map_err(err)?;
-    String::from_utf8(bytes).map_err(|_| {
-        err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "not UTF-8 text",
-        ))
     })
 }
 

@@ -155,6 +155,21 @@ impl Setup {
         self.dir.path().join("keys")
     }
 
+    /// srsd.conf here: `head`, then the keys and a socketmap listener.
+    fn config(&self, head: &str) -> PathBuf {
+        let conf = self.dir.path().join("srsd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "{head}secret-file = {}\nlisten = socketmap=unix:{}\n",
+                self.keys().display(),
+                self.socketmap
+            ),
+        )
+        .unwrap();
+        conf
+    }
+
     /// srsd's usual options here: domain fwd.example, the keys, and a
     /// socketmap listener.
     fn base_args(&self) -> Vec<String> {
@@ -1077,16 +1092,7 @@ fn the_pid_file_does_not_follow_links() {
 #[test]
 fn reload_refuses_files_that_are_not_regular() {
     let s = Setup::new();
-    let conf = s.dir.path().join("srsd.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "domain = fwd.example\nsecret-file = {}\nlisten = socketmap=unix:{}\n",
-            s.keys().display(),
-            s.socketmap
-        ),
-    )
-    .unwrap();
+    let conf = s.config("domain = fwd.example\n");
     let d = Srsd::spawn(&["-c", conf.to_str().unwrap()]);
     std::fs::remove_file(s.keys()).unwrap();
     nix::unistd::mkfifo(&s.keys(), nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
@@ -1099,7 +1105,6 @@ fn reload_refuses_files_that_are_not_regular() {
         stdout(&srsc(&["-s", &s.socketmap, "reverse", ALICE])),
         "alice@origin.example\n"
     );
-    let text = std::fs::read_to_string(&conf).unwrap();
     std::fs::remove_file(&conf).unwrap();
     nix::unistd::mkfifo(&conf, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
     d.signal(Signal::SIGHUP);
@@ -1116,7 +1121,6 @@ fn reload_refuses_files_that_are_not_regular() {
         ])),
         format!("{ALICE}\n")
     );
-    drop(text);
 }
 
 /// SIGTERM with a client that never reads its replies: srsd stops within

@@ -159,12 +159,11 @@ impl CodecArgs {
     pub fn build(&self, secrets: &Secrets) -> Result<Srs, SetupError> {
         let mut options = self.options()?;
         if let Some(path) = &self.local_domains_file {
-            let err = |source| SetupError::LocalDomains {
-                path: path.clone(),
-                source,
-            };
-            let text = String::from_utf8(crate::regular::read(path).map_err(err)?)
-                .map_err(|_| err(std::io::Error::other("not UTF-8 text")))?;
+            let text =
+                crate::regular::read_text(path).map_err(|source| SetupError::LocalDomains {
+                    path: path.clone(),
+                    source,
+                })?;
             options.local_domains.extend(
                 text.lines()
                     .map(str::trim)

@@ -210,25 +210,21 @@ fn listeners(plan: &Plan) -> Result<(Vec<Listener>, Vec<String>), SuperviseError
                 source,
             }
         })?;
-        match &bound {
-            Bound::Unix(_, Some(path)) => privdrop::chown_path(
+        if let Bound::Unix(_, Some(path)) = &bound {
+            privdrop::chown_path(
                 path,
                 plan.socket_owner.as_deref(),
                 plan.socket_group.as_deref(),
-            )?,
-            Bound::Tcp(l) => {
-                if let Ok(addr) = l.local_addr() {
-                    names.push(format!("{}=inet:{addr}", spec.protocol.name()));
-                    listeners.push(Listener {
-                        protocol: spec.protocol,
-                        bound,
-                    });
-                    continue;
-                }
-            }
-            Bound::Unix(..) => {}
+            )?;
         }
-        names.push(spec.to_string());
+        // A TCP port 0 is named with the port it got.
+        names.push(match &bound {
+            Bound::Tcp(l) => l.local_addr().map_or_else(
+                |_| spec.to_string(),
+                |addr| format!("{}=inet:{addr}", spec.protocol.name()),
+            ),
+            Bound::Unix(..) => spec.to_string(),
+        });
         listeners.push(Listener {
             protocol: spec.protocol,
             bound,
