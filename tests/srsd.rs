@@ -1480,3 +1480,36 @@ fn postsrsd_options_point_to_their_names_here() {
         );
     }
 }
+
+/// The milter's reply texts must be SMTP replies that sendmail and Postfix
+/// pass on as they are.
+#[test]
+fn milter_reply_texts_are_checked() {
+    for (text, reason) in [
+        (
+            "Invalid address",
+            "expected a 4xx or 5xx code, a space and text, such as 550 5.1.1 Invalid SRS address",
+        ),
+        (
+            "250 fine",
+            "expected a 4xx or 5xx code, a space and text, such as 550 5.1.1 Invalid SRS address",
+        ),
+        (
+            "550 5.1.1 100% forged",
+            "control characters and % cannot appear in a reply",
+        ),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(["-d", "fwd.example", "--milter-reject-invalid", text])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(64), "{text}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.starts_with(&format!(
+                "error: invalid value '{text}' for '--milter-reject-invalid <REPLY>': {reason}\n"
+            )),
+            "{err}"
+        );
+    }
+}
