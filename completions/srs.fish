@@ -59,6 +59,7 @@ complete -c srs -n "__fish_srs_using_subcommand forward" -l local-domains-file -
 complete -c srs -n "__fish_srs_using_subcommand forward" -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srs -n "__fish_srs_using_subcommand forward" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
+complete -c srs -n "__fish_srs_using_subcommand forward" -l json -d 'Write one JSON object per address (input, status, output or error)'
 complete -c srs -n "__fish_srs_using_subcommand forward" -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
 complete -c srs -n "__fish_srs_using_subcommand forward" -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'
 complete -c srs -n "__fish_srs_using_subcommand forward" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -76,6 +77,8 @@ complete -c srs -n "__fish_srs_using_subcommand reverse" -l local-domains-file -
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
+complete -c srs -n "__fish_srs_using_subcommand reverse" -l explain -d 'Also say which secret matched (by position), the hash length, the age and the days left'
+complete -c srs -n "__fish_srs_using_subcommand reverse" -l json -d 'Write one JSON object per address (input, status, output or error)'
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'
 complete -c srs -n "__fish_srs_using_subcommand reverse" -s h -l help -d 'Print help (see more with \'--help\')'

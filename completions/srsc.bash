@@ -25,6 +25,9 @@ _srsc() {
             srsc,reverse)
                 cmd="srsc__subcmd__reverse"
                 ;;
+            srsc,stats)
+                cmd="srsc__subcmd__stats"
+                ;;
             srsc__subcmd__help,forward)
                 cmd="srsc__subcmd__help__subcmd__forward"
                 ;;
@@ -34,6 +37,9 @@ _srsc() {
             srsc__subcmd__help,reverse)
                 cmd="srsc__subcmd__help__subcmd__reverse"
                 ;;
+            srsc__subcmd__help,stats)
+                cmd="srsc__subcmd__help__subcmd__stats"
+                ;;
             *)
                 ;;
         esac
@@ -41,7 +47,7 @@ _srsc() {
 
     case "${cmd}" in
         srsc)
-            opts="-s -c -p -h -V --socket --connect --protocol --timeout --help --version forward reverse help"
+            opts="-s -c -p -h -V --socket --connect --protocol --timeout --json --help --version forward reverse stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -83,7 +89,7 @@ _srsc() {
             return 0
             ;;
         srsc__subcmd__forward)
-            opts="-h --help"
+            opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -97,7 +103,7 @@ _srsc() {
             return 0
             ;;
         srsc__subcmd__help)
-            opts="forward reverse help"
+            opts="forward reverse stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -152,8 +158,36 @@ _srsc() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        srsc__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         srsc__subcmd__reverse)
-            opts="-h --help"
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        srsc__subcmd__stats)
+            opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

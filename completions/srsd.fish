@@ -1,6 +1,6 @@
 complete -c srsd -s c -l config -d 'Read settings from FILE (key = value, keys named like the long options); options override it' -r -F
 complete -c srsd -s d -l domain -d 'The SRS domain: forward rewrites senders into addresses at it' -r
-complete -c srsd -s l -l listen -d 'A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line, milter (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]' -r
+complete -c srsd -s l -l listen -d 'A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line, milter, metrics (Prometheus, over HTTP) (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]' -r
 complete -c srsd -s k -l secret-file -d 'Keys file: one secret per line, the first signs, all verify' -r -F
 complete -c srsd -l secret -d 'A secret on the command line (repeatable; visible in ps, prefer --secret-file)' -r
 complete -c srsd -l separator -d 'Initial separator after SRS0/SRS1 in new addresses' -r -f -a "=\t''

@@ -7,8 +7,8 @@
 use std::io::{self, BufRead, Read, Write};
 use std::time::SystemTime;
 
-use crate::protocol::{Answer, Lookup};
-use crate::srs::{Form, Srs, overlong_local_part};
+use crate::protocol::{Lookup, Outcome};
+use crate::srs::{Explanation, Form, Srs, overlong_local_part};
 
 /// Longest input line read from a stream, in bytes; longer lines are refused.
 pub const MAX_LINE: usize = 4096;
@@ -27,6 +27,16 @@ pub enum Rewrite {
     Reverse,
 }
 
+/// How answers are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// One JSON object per address (JSON Lines) instead of a bare line;
+    /// failures go into the object, not to the diagnostics.
+    pub json: bool,
+    /// For reverses: which secret matched, the age and the days left.
+    pub explain: bool,
+}
+
 /// What a batch did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Report {
@@ -42,6 +52,7 @@ pub struct Batch<'a, W: Write, D: Write> {
     out: W,
     diag: D,
     prog: &'a str,
+    style: Style,
     report: Report,
 }
 
@@ -80,44 +91,114 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
             out,
             diag,
             prog,
+            style: Style::default(),
             report: Report::default(),
         }
+    }
+
+    /// Writes answers in `style`.
+    pub fn styled(mut self, style: Style) -> Self {
+        self.style = style;
+        self
     }
 
     /// Answers one address; one pair of angle brackets around it is removed.
     pub fn address(&mut self, input: &str) -> io::Result<()> {
         let given = input;
         let input = crate::srs::strip_angle_brackets(input);
-        let lookup = Lookup {
-            srs: self.srs,
-            domain: "",
-            now: self.now,
+        let lookup = Lookup::new(self.srs, "", self.now);
+        let answer = match self.rewrite {
+            Rewrite::Forward { alias } => lookup.forward(input, alias, Form::External),
+            Rewrite::Reverse => lookup.reverse(input, Form::External),
         };
-        let result = match self.rewrite {
-            Rewrite::Forward { alias } => lookup
-                .forward(input, alias, Form::External)
-                .or_unchanged(input),
-            Rewrite::Reverse => match lookup.reverse(input, Form::External) {
-                Answer::Found(a) => Ok(a),
-                Answer::NotFound(why) => Err(why),
-            },
-        }
-        .map_err(|why| why.to_string());
-        match result {
-            Ok(answer) => {
-                if let Rewrite::Forward { .. } = self.rewrite
-                    && let Some(len) = overlong_local_part(&answer)
-                {
-                    writeln!(
-                        self.diag,
-                        "{}: warning: {}: local part is {len} characters, over the 64 of RFC 5321; some servers refuse it",
-                        self.prog,
-                        quote(&answer)
-                    )?;
-                }
-                self.out.write_all(answer.as_bytes())?;
+        let outcome = Outcome::of(&answer);
+        let output = match answer.or_unchanged(input) {
+            Ok(output) => output,
+            Err(why) => return self.refused(given, &why.to_string()),
+        };
+        let overlong = match self.rewrite {
+            Rewrite::Forward { .. } => overlong_local_part(&output),
+            Rewrite::Reverse => None,
+        };
+        let warning = overlong.map(|len| {
+            format!(
+                "local part is {len} characters, over the 64 of RFC 5321; some servers refuse it"
+            )
+        });
+        let explanation = match self.rewrite {
+            Rewrite::Reverse if self.style.explain => {
+                self.srs.explain(Form::External, input, self.now).ok()
             }
-            Err(reason) => self.fail(given, &reason)?,
+            _ => None,
+        };
+        if self.style.json {
+            let mut object = serde_json::json!({
+                "input": given,
+                "status": outcome.name(),
+                "output": output,
+            });
+            if let Some(w) = warning {
+                object["warning"] = w.into();
+            }
+            if let Some(e) = &explanation {
+                object["form"] = e.tag.into();
+                object["secret"] = e.secret.into();
+                object["perl_newline"] = e.perl_newline.into();
+                object["hash_length"] = e.hash_length.into();
+                object["age_days"] = e.age.into();
+                object["days_left"] = e.days_left.into();
+            }
+            return writeln!(self.out, "{object}");
+        }
+        if let Some(w) = warning {
+            writeln!(self.diag, "{}: warning: {}: {w}", self.prog, quote(&output))?;
+        }
+        match &explanation {
+            Some(e) => self.explain(given, e),
+            None => writeln!(self.out, "{output}"),
+        }
+    }
+
+    /// The `--explain` block for one address, a blank line after it.
+    fn explain(&mut self, given: &str, e: &Explanation) -> io::Result<()> {
+        let secrets = if e.perl_newline {
+            format!(
+                "{} (with a newline after it, as Perl's srs reads files)",
+                e.secret
+            )
+        } else if e.secret == 1 {
+            "1 (the signing secret)".to_owned()
+        } else {
+            format!("{} (an older secret, still accepted)", e.secret)
+        };
+        let age = match (e.age, e.days_left) {
+            (Some(age), Some(left)) => format!("{age} days\ndays left: {left}"),
+            _ => "none (SRS1 addresses carry no timestamp; the SRS0 inside has its own)".to_owned(),
+        };
+        writeln!(
+            self.out,
+            "address:   {}\noriginal:  {}\nform:      {}\nsecret:    {secrets}\nhash:      {} characters\nage:       {age}\n",
+            quote(given),
+            e.original,
+            e.tag,
+            e.hash_length
+        )
+    }
+
+    /// Reports an address that could not be answered.
+    fn refused(&mut self, given: &str, reason: &str) -> io::Result<()> {
+        if self.style.json {
+            self.report.failed += 1;
+            let object = serde_json::json!({
+                "input": given,
+                "status": Outcome::Refused.name(),
+                "error": reason,
+            });
+            return writeln!(self.out, "{object}");
+        }
+        self.fail(given, reason)?;
+        if self.style.explain {
+            return Ok(());
         }
         self.out.write_all(b"\n")
     }
@@ -151,18 +232,14 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
                 input.read_until(b'\n', &mut rest)?;
                 let shown =
                     String::from_utf8_lossy(&buf[..QUOTE_LIMIT.min(buf.len())]).into_owned();
-                self.fail(&shown, &format!("line longer than {MAX_LINE} bytes"))?;
-                self.out.write_all(b"\n")?;
+                self.refused(&shown, &format!("line longer than {MAX_LINE} bytes"))?;
                 continue;
             }
             let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             match std::str::from_utf8(line) {
                 Ok(address) => self.address(address)?,
-                Err(_) => {
-                    self.fail(&String::from_utf8_lossy(line), "not valid UTF-8")?;
-                    self.out.write_all(b"\n")?;
-                }
+                Err(_) => self.refused(&String::from_utf8_lossy(line), "not valid UTF-8")?,
             }
         }
     }

@@ -230,6 +230,44 @@ impl Client {
     }
 }
 
+/// The most a scrape of the metrics listener may return.
+const MAX_SCRAPE: u64 = 1 << 20;
+
+impl Client {
+    /// Fetches the metrics listener's exposition (HTTP `GET /metrics`).
+    pub fn scrape(&mut self) -> Result<String, ClientError> {
+        let conn = self.connect()?;
+        let request = b"GET /metrics HTTP/1.0\r\nHost: srsd\r\n\r\n";
+        conn.get_mut().write_all(request).map_err(io_failure)?;
+        conn.get_mut().flush().map_err(io_failure)?;
+        let mut reply = Vec::new();
+        let read = conn
+            .by_ref()
+            .take(MAX_SCRAPE + 1)
+            .read_to_end(&mut reply)
+            .map_err(io_failure);
+        self.conn = None;
+        read?;
+        if reply.len() as u64 > MAX_SCRAPE {
+            return Err(ClientError::Protocol(format!(
+                "reply longer than {MAX_SCRAPE} bytes"
+            )));
+        }
+        let reply = String::from_utf8(reply)
+            .map_err(|_| ClientError::Protocol("reply is not UTF-8".into()))?;
+        let (head, body) = reply.split_once("\r\n\r\n").ok_or_else(|| {
+            ClientError::Protocol("not an HTTP reply (is this the metrics listener?)".into())
+        })?;
+        let status = head.lines().next().unwrap_or_default();
+        if status.split(' ').nth(1) != Some("200") {
+            return Err(ClientError::Protocol(format!(
+                "the metrics listener answered {status:?}"
+            )));
+        }
+        Ok(body.to_owned())
+    }
+}
+
 fn io_failure(e: io::Error) -> ClientError {
     match e.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {

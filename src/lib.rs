@@ -25,6 +25,7 @@ pub mod daemon;
 pub mod envelope;
 pub mod exit;
 pub mod log;
+pub mod metrics;
 pub mod pipe;
 pub mod protocol;
 pub mod regular;

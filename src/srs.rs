@@ -6,6 +6,7 @@
 //! follows one existing implementation over another.
 
 mod address;
+mod explain;
 mod hash;
 mod timestamp;
 
@@ -15,6 +16,7 @@ use std::time::SystemTime;
 
 pub use address::Form;
 pub use address::{alias_domain, check_domain, strip_angle_brackets};
+pub use explain::Explanation;
 use hash::Key;
 pub use hash::{HashAlphabet, MAX_HASH_LENGTH};
 use thiserror::Error;
@@ -542,6 +544,11 @@ impl Srs {
 
     /// Checks `hash` against every key, accepting any length from the minimum to 27.
     fn verify(&self, hash: &str, parts: &[&[u8]]) -> Result<(), ReverseError> {
+        self.matching_key(hash, parts).map(|_| ())
+    }
+
+    /// The position in the key list of the first key that gives `hash`.
+    fn matching_key(&self, hash: &str, parts: &[&[u8]]) -> Result<usize, ReverseError> {
         if hash.len() < self.hash_min {
             return Err(ReverseError::HashTooShort {
                 len: hash.len(),
@@ -552,15 +559,10 @@ impl Srs {
             return Err(ReverseError::BadHash);
         }
         let given = hash.as_bytes();
-        if self
-            .keys
+        self.keys
             .iter()
-            .any(|k| hash::matches(given, &k.digest(parts, HashAlphabet::Standard)))
-        {
-            Ok(())
-        } else {
-            Err(ReverseError::BadHash)
-        }
+            .position(|k| hash::matches(given, &k.digest(parts, HashAlphabet::Standard)))
+            .ok_or(ReverseError::BadHash)
     }
 
     /// Whether `host` is one of our domains: `alias`, or a local domain.

@@ -884,3 +884,107 @@ fn wait_until_reading(args: &[&str], deadline: std::time::Instant) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// `reverse --explain`: the secret by position (never its value), the hash
+/// length, the age and the days left; a failure is one diagnostic, exit 65.
+#[test]
+fn reverse_explain_names_the_secret_by_position_and_the_days() {
+    let dir = TempDir::new().unwrap();
+    // Signed with "mysecret" on day 20780 (JM); "newer" has since gone on top.
+    let k = keys(&dir, b"newer\nmysecret\n");
+    let day_later = (NOW.parse::<u64>().unwrap() + 3 * 86_400).to_string();
+    srs()
+        .args(["--now", &day_later, "-k", &k, "reverse", "--explain"])
+        .arg("<SRS0=KkCV=JM=Orig.Example.com=user@fwd.example>")
+        .assert()
+        .success()
+        .stdout(
+            "address:   <SRS0=KkCV=JM=Orig.Example.com=user@fwd.example>\n\
+             original:  user@Orig.Example.com\n\
+             form:      SRS0\n\
+             secret:    2 (an older secret, still accepted)\n\
+             hash:      4 characters\n\
+             age:       3 days\n\
+             days left: 18\n\n",
+        )
+        .stderr("");
+    srs_with(&k)
+        .args(["reverse", "--explain", "SRS0=xxxx=JM=Orig.Example.com=user@fwd.example"])
+        .assert()
+        .code(65)
+        .stdout("")
+        .stderr("srs: SRS0=xxxx=JM=Orig.Example.com=user@fwd.example: hash does not match (forged, or signed with a secret we no longer have)\n");
+    // The Perl form of a key is named as such.
+    let perl_signed = "SRS0=3bm4=JM=Orig.Example.com=user@fwd.example";
+    srs_with(&k)
+        .args([
+            "--accept-perl-newline-keys",
+            "reverse",
+            "--explain",
+            perl_signed,
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "\nsecret:    2 (with a newline after it, as Perl's srs reads files)\n",
+        ));
+}
+
+/// `--json`: one object per address, in order, failures included.
+#[test]
+fn json_gives_one_object_per_address() {
+    let dir = TempDir::new().unwrap();
+    let k = keys(&dir, b"mysecret\n");
+    let out = srs_with(&k)
+        .args([
+            "--local-domain",
+            "fwd.example",
+            "forward",
+            "--json",
+            "-a",
+            "fwd.example",
+        ])
+        .args(["user@Orig.Example.com", "me@fwd.example", "bad address@x"])
+        .assert()
+        .code(65)
+        .stderr("")
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            serde_json::json!({"input": "user@Orig.Example.com", "status": "rewritten",
+                "output": "SRS0=KkCV=JM=Orig.Example.com=user@fwd.example"}),
+            serde_json::json!({"input": "me@fwd.example", "status": "unchanged",
+                "output": "me@fwd.example"}),
+            serde_json::json!({"input": "bad address@x", "status": "refused",
+                "error": "unquoted white space in the local part (write \"local part\"@domain)"}),
+        ]
+    );
+    let out = srs_with(&k)
+        .args([
+            "reverse",
+            "--json",
+            "--explain",
+            "SRS0=KkCV=JM=Orig.Example.com=user@fwd.example",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let object: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        object,
+        serde_json::json!({"input": "SRS0=KkCV=JM=Orig.Example.com=user@fwd.example",
+            "status": "rewritten", "output": "user@Orig.Example.com", "form": "SRS0",
+            "secret": 1, "perl_newline": false, "hash_length": 4, "age_days": 0,
+            "days_left": 21})
+    );
+}

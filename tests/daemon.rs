@@ -48,6 +48,12 @@ struct Daemon {
 
 impl Daemon {
     fn start(limits: Limits) -> Daemon {
+        Daemon::start_with(limits, false)
+    }
+
+    /// With `metrics`, also a metrics listener on the Unix socket "metrics"
+    /// (not always: a fifth listener changes how the slots are split).
+    fn start_with(limits: Limits, metrics: bool) -> Daemon {
         let dir = TempDir::new().unwrap();
         let unix = |name: &str| {
             let path = dir.path().join(name);
@@ -63,7 +69,7 @@ impl Daemon {
             tr.local_addr().unwrap().port(),
         );
         let forward_fd = std::os::fd::AsRawFd::as_raw_fd(&tf);
-        let listeners = vec![
+        let mut listeners = vec![
             Listener {
                 protocol: Protocol::named("socketmap").unwrap(),
                 bound: unix("socketmap"),
@@ -81,7 +87,17 @@ impl Daemon {
                 bound: Bound::Tcp(tr),
             },
         ];
-        let shared = Shared::new(state(&[b"s3cret"]));
+        if metrics {
+            listeners.push(Listener {
+                protocol: Protocol::named("metrics").unwrap(),
+                bound: unix("metrics"),
+            });
+        }
+        // Started a day and a second before the clock's now.
+        let shared = Shared::new(
+            state(&[b"s3cret"]),
+            UNIX_EPOCH + Duration::from_secs(NOW - 86_401),
+        );
         let (stop, stopped) = watch::channel(false);
         let clock = Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(NOW)));
         let run_shared = shared.clone();
@@ -667,4 +683,90 @@ fn an_srs_address_on_the_forward_map_says_so() {
         reply,
         "500 an%20SRS%20address%20at%20our%20domain%20needs%20a%20reverse,%20not%20a%20forward%20(reverse%20map%20or%20port?)\n"
     );
+}
+
+/// The value of the series `name` with every label of `labels` in a scrape.
+fn series(samples: &[mail_srs::metrics::Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+    samples
+        .iter()
+        .find(|s| s.name == name && labels.iter().all(|(k, v)| s.label(k) == *v))
+        .unwrap_or_else(|| panic!("no {name} {labels:?} in {samples:?}"))
+        .value
+}
+
+fn scrape(d: &Daemon) -> Vec<mail_srs::metrics::Sample> {
+    let mut client = mail_srs::client::Client::new(
+        mail_srs::client::Target::Unix(d.path("metrics")),
+        mail_srs::client::ClientProtocol::Socketmap,
+        Duration::from_secs(10),
+    );
+    mail_srs::metrics::parse(&client.scrape().unwrap()).unwrap()
+}
+
+#[test]
+fn metrics_count_requests_forgeries_and_connections() {
+    let d = Daemon::start_with(Limits::default(), true);
+    let before = scrape(&d);
+    let req = |samples: &[_], p, dir, o| {
+        series(
+            samples,
+            "srsd_requests_total",
+            &[("protocol", p), ("direction", dir), ("outcome", o)],
+        )
+    };
+    assert_eq!(req(&before, "socketmap", "forward", "rewritten"), 0.0);
+    assert_eq!(series(&before, "srsd_uptime_seconds", &[]), 86_401.0);
+    let mut s = d.unix("socketmap");
+    for r in [
+        "forward alice@origin.example",
+        "forward bob@origin.example",
+        "forward carol@local.example",
+        &format!("reverse {ALICE}"),
+        "reverse SRS0=xxxx=JM=origin.example=alice@fwd.example",
+        "reverse SRS0=F0KE=AA=origin.example=alice@fwd.example",
+    ] {
+        s.write_all(&netstring(r)).unwrap();
+    }
+    read_netstrings(&mut s, 6);
+    let mut line = d.unix("line");
+    line.write_all(b"REVERSE not-srs@fwd.example\n").unwrap();
+    read_to_end(&mut line);
+    let after = scrape(&d);
+    assert_eq!(req(&after, "socketmap", "forward", "rewritten"), 2.0);
+    assert_eq!(req(&after, "socketmap", "forward", "unchanged"), 1.0);
+    assert_eq!(req(&after, "socketmap", "reverse", "rewritten"), 1.0);
+    assert_eq!(req(&after, "socketmap", "reverse", "refused"), 2.0);
+    assert_eq!(req(&after, "line", "reverse", "refused"), 1.0);
+    assert_eq!(
+        series(&after, "srsd_forgeries_total", &[("reason", "bad_hash")]),
+        2.0
+    );
+    assert_eq!(
+        series(
+            &after,
+            "srsd_connections_open",
+            &[("protocol", "socketmap")]
+        ),
+        1.0
+    );
+    // The line connection closed after its reply, and the metrics one is
+    // counted while it is served.
+    assert_eq!(
+        series(&after, "srsd_connections_open", &[("protocol", "line")]),
+        0.0
+    );
+    assert_eq!(
+        series(&after, "srsd_connections_open", &[("protocol", "metrics")]),
+        1.0
+    );
+    // Anything but GET of /metrics or / is answered and closed.
+    let mut other = d.unix("metrics");
+    other.write_all(b"POST /metrics HTTP/1.1\r\n\r\n").unwrap();
+    assert_eq!(
+        read_to_end(&mut other),
+        "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 18\r\nConnection: close\r\n\r\nonly GET and HEAD\n"
+    );
+    let mut big = d.unix("metrics");
+    big.write_all(&vec![b'x'; 9000]).unwrap();
+    assert!(read_to_end(&mut big).starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),);
 }

@@ -98,11 +98,11 @@ fn forward_refuses_what_is_not_an_address() {
 #[test]
 fn map_lookups_answer_not_found_for_bracketed_keys() {
     let srs = srs();
-    let lookup = Lookup {
-        srs: &srs,
-        domain: "fwd.example",
-        now: UNIX_EPOCH + Duration::from_secs(1_795_435_200),
-    };
+    let lookup = Lookup::new(
+        &srs,
+        "fwd.example",
+        UNIX_EPOCH + Duration::from_secs(1_795_435_200),
+    );
     let answer = lookup.map(Direction::Forward, "<alice@origin.example>");
     assert_eq!(
         answer,

@@ -62,11 +62,11 @@ fn converse(settings: &MilterSettings, input: &[Vec<u8>]) -> (Vec<u8>, bool) {
         },
     )
     .unwrap();
-    let lookup = Lookup {
-        srs: &srs,
-        domain: "fwd.example",
-        now: UNIX_EPOCH + Duration::from_secs(1_795_435_200),
-    };
+    let lookup = Lookup::new(
+        &srs,
+        "fwd.example",
+        UNIX_EPOCH + Duration::from_secs(1_795_435_200),
+    );
     let mut session = MilterSession::default();
     let bytes = input.concat();
     let mut out = Vec::new();
@@ -332,11 +332,7 @@ fn broken_packets_close_the_connection() {
     }
     // A packet cut short waits for the rest.
     let srs = Srs::new(&[b"s3cret"], Options::default()).unwrap();
-    let lookup = Lookup {
-        srs: &srs,
-        domain: "fwd.example",
-        now: UNIX_EPOCH,
-    };
+    let lookup = Lookup::new(&srs, "fwd.example", UNIX_EPOCH);
     let whole = mail(&["<a@b.example>"]);
     let mut out = Vec::new();
     let p = MilterSession::default().serve(&whole[..6], &lookup, &settings, &mut out);
@@ -389,7 +385,7 @@ fn the_daemon_serves_the_milter_on_a_socket() {
             .unwrap()
             .block_on(daemon::run(
                 listeners,
-                Shared::new(state),
+                Shared::new(state, UNIX_EPOCH),
                 clock,
                 Limits::default(),
                 stopped,

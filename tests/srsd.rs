@@ -1442,11 +1442,25 @@ fn debug_logging_shows_connections_and_requests() {
         ])),
         format!("{ALICE}\n")
     );
-    d.wait_for_log("srsd: debug: socketmap connection opened");
+    let uid = nix::unistd::getuid();
+    d.wait_for_log(&format!(
+        "srsd: debug: socketmap connection opened by uid {uid} pid "
+    ));
     d.wait_for_log(&format!(
         "srsd: debug: forward alice@origin.example: {ALICE}"
     ));
-    d.wait_for_log("srsd: debug: socketmap connection closed");
+    d.wait_for_log(&format!(
+        "srsd: debug: socketmap connection closed (uid {uid} pid "
+    ));
+    // A forgery is logged with the address and who asked.
+    let forged = "SRS0=xxxx=JM=origin.example=alice@fwd.example";
+    srsc(&["-s", &s.socketmap, "reverse", forged]);
+    d.wait_for_log(&format!(
+        "srsd: warning: refused reverse of {forged} from uid {uid} pid "
+    ));
+    d.wait_for_log(
+        " (socketmap): hash does not match (forged, or signed with a secret we no longer have)",
+    );
 }
 
 /// postsrsd 1.x's options get a usage error and the option's name here.
@@ -1512,4 +1526,89 @@ fn milter_reply_texts_are_checked() {
             "{err}"
         );
     }
+}
+
+/// `srsc --json` gives one object per request; `srsc stats` reads the
+/// metrics listener and shows the counters that moved.
+#[test]
+fn srsc_json_and_stats() {
+    let s = Setup::new();
+    let metrics = s.dir.path().join("metrics").to_str().unwrap().to_owned();
+    let d = s.spawn(&["--listen", &format!("metrics=unix:{metrics}")]);
+    d.wait_for_log("serving");
+    let o = srsc(&[
+        "-s",
+        &s.socketmap,
+        "--json",
+        "forward",
+        "alice@origin.example",
+    ]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (
+            Some(0),
+            format!(
+                "{{\"direction\":\"forward\",\"input\":\"alice@origin.example\",\"output\":\"{ALICE}\",\"status\":\"rewritten\"}}\n"
+            )
+        )
+    );
+    let o = srsc(&[
+        "-s",
+        &s.socketmap,
+        "--json",
+        "reverse",
+        "SRS0=xxxx=JM=a.example=b@fwd.example",
+    ]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (
+            Some(1),
+            "{\"direction\":\"reverse\",\"input\":\"SRS0=xxxx=JM=a.example=b@fwd.example\",\"reason\":null,\"status\":\"not_found\"}\n".to_owned()
+        )
+    );
+    let o = srsc(&["-s", &metrics, "stats"]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("uptime             0d 00:"), "{text}");
+    assert_eq!(
+        lines[1..],
+        [
+            "connections open   1",
+            "requests           2",
+            "  socketmap    forward  rewritten  1",
+            "  socketmap    reverse  refused    1",
+            "forgeries refused  1",
+            "  bad_hash                        1",
+            "reloads            0 ok, 0 failed",
+        ]
+    );
+    // A reload moves its counter; --json gives the samples.
+    d.signal(Signal::SIGHUP);
+    d.wait_for_log("reloaded");
+    let o = srsc(&["-s", &metrics, "stats", "--json"]);
+    let reloads: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["name"] == "srsd_reloads_total")
+        .collect();
+    assert_eq!(
+        reloads
+            .iter()
+            .find(|v| v["labels"]["result"] == "ok")
+            .unwrap()["value"],
+        1.0
+    );
+    // Without a target, stats says what it needs.
+    let o = srsc(&["stats"]);
+    assert_eq!(
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned()),
+        (
+            Some(64),
+            "srsc: stats needs srsd's metrics listener: -c HOST:PORT or -s PATH (srsd --listen metrics=...)\n".to_owned()
+        )
+    );
+    // The socketmap socket is no metrics listener.
+    let o = srsc(&["-s", &s.socketmap, "stats"]);
+    assert_eq!(o.status.code(), Some(76));
 }

@@ -10,6 +10,6 @@ pub fn with_lookup(f: impl FnOnce(&Lookup<'_>)) {
         Options { local_domains: vec!["local.example".into()], ..Options::default() },
     )
     .expect("valid options");
-    let lookup = Lookup { srs: &srs, domain: "fwd.example", now: UNIX_EPOCH + Duration::from_secs(1_795_435_200) };
+    let lookup = Lookup::new(&srs, "fwd.example", UNIX_EPOCH + Duration::from_secs(1_795_435_200));
     f(&lookup);
 }

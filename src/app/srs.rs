@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::Srs;
-use crate::batch::{Batch, Rewrite};
+use crate::batch::{Batch, Rewrite, Style};
 use crate::cli::CodecArgs;
 use crate::cli::codec::{SetupError, Warning};
 use crate::cli::legacy::{self, LegacyArgs};
@@ -49,11 +49,26 @@ fn run(args: Vec<OsString>) -> Exit {
         .map_or_else(SystemTime::now, |s| UNIX_EPOCH + Duration::from_secs(s));
     match cli.command {
         Command::Keygen { rotate } => keygen(rotate.as_deref()),
-        Command::Forward { alias, addresses } => match setup(&cli.codec) {
-            Ok(srs) => answer(&srs, &Rewrite::Forward { alias }, &addresses, now),
+        Command::Forward {
+            alias,
+            addresses,
+            json,
+        } => match setup(&cli.codec) {
+            Ok(srs) => {
+                let style = Style {
+                    json,
+                    explain: false,
+                };
+                answer(&srs, &Rewrite::Forward { alias }, &addresses, now, style)
+            }
             Err(e) => config_error(&e),
         },
-        Command::Reverse { alias, addresses } => {
+        Command::Reverse {
+            alias,
+            addresses,
+            explain,
+            json,
+        } => {
             let mut codec = cli.codec.clone();
             codec.local_domain.extend(
                 alias
@@ -61,7 +76,13 @@ fn run(args: Vec<OsString>) -> Exit {
                     .map(|a| crate::srs::alias_domain(a).to_owned()),
             );
             match setup(&codec) {
-                Ok(srs) => answer(&srs, &Rewrite::Reverse, &addresses, now),
+                Ok(srs) => answer(
+                    &srs,
+                    &Rewrite::Reverse,
+                    &addresses,
+                    now,
+                    Style { json, explain },
+                ),
                 Err(e) => config_error(&e),
             }
         }
@@ -97,14 +118,20 @@ fn setup(codec: &CodecArgs) -> Result<Srs, SetupError> {
 }
 
 /// Answers each address, or each line of standard input when there are none.
-fn answer(srs: &Srs, rewrite: &Rewrite, addresses: &[String], now: SystemTime) -> Exit {
+fn answer(
+    srs: &Srs,
+    rewrite: &Rewrite,
+    addresses: &[String],
+    now: SystemTime,
+    style: Style,
+) -> Exit {
     let interactive = addresses.is_empty() && io::stdin().is_terminal();
     let out: Box<dyn Write> = if interactive {
         Box::new(LineWriter::new(io::stdout().lock()))
     } else {
         Box::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()))
     };
-    let mut batch = Batch::new(srs, rewrite, now, out, io::stderr().lock(), PROG);
+    let mut batch = Batch::new(srs, rewrite, now, out, io::stderr().lock(), PROG).styled(style);
     let result = if addresses.is_empty() {
         batch.lines(io::stdin().lock())
     } else {
@@ -193,7 +220,13 @@ fn run_legacy(args: &[OsString]) -> Exit {
         ..Options::default()
     };
     match Srs::new(&keys, options) {
-        Ok(srs) => answer(&srs, &rewrite, &a.addresses, SystemTime::now()),
+        Ok(srs) => answer(
+            &srs,
+            &rewrite,
+            &a.addresses,
+            SystemTime::now(),
+            Style::default(),
+        ),
         Err(e) => config_error(&e),
     }
 }

@@ -39,6 +39,9 @@ pub enum Command {
         /// Senders to rewrite; standard input when none are given
         #[arg(value_name = "ADDRESS")]
         addresses: Vec<String>,
+        /// Write one JSON object per address (input, status, output or error)
+        #[arg(long)]
+        json: bool,
     },
     /// Check each SRS address and print the address it stands for
     Reverse {
@@ -48,6 +51,12 @@ pub enum Command {
         /// SRS addresses to reverse; standard input when none are given
         #[arg(value_name = "ADDRESS")]
         addresses: Vec<String>,
+        /// Also say which secret matched (by position), the hash length, the age and the days left
+        #[arg(long)]
+        explain: bool,
+        /// Write one JSON object per address (input, status, output or error)
+        #[arg(long)]
+        json: bool,
     },
     /// Print a new random secret, or put one on top of a keys file
     Keygen {

@@ -35,6 +35,10 @@ pub struct Cli {
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub timeout: u64,
 
+    /// Write one JSON object per request (input, direction, status, output or reason)
+    #[arg(long, global = true)]
+    pub json: bool,
+
     /// One request; standard input when absent
     #[command(subcommand)]
     pub command: Option<Request>,
@@ -69,6 +73,8 @@ pub enum Request {
         #[arg(value_name = "ADDRESS")]
         address: String,
     },
+    /// Print srsd's counters, read from its metrics listener (-c HOST:PORT or -s PATH)
+    Stats,
 }
 
 impl Cli {

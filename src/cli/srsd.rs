@@ -33,7 +33,7 @@ pub struct Cli {
     #[arg(short, long, value_name = "DOMAIN", value_parser = super::parse_domain)]
     pub domain: String,
 
-    /// A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line, milter (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]
+    /// A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line, milter, metrics (Prometheus, over HTTP) (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]
     #[arg(short, long, value_name = "PROTOCOL=ADDRESS")]
     pub listen: Vec<ListenSpec>,
 
@@ -569,8 +569,11 @@ impl Cli {
         }
         let mut warnings = Vec::new();
         for spec in self.listeners() {
+            // The metrics listener mints nothing: a scraper on another
+            // host is its usual client.
             if let crate::daemon::Address::Inet(addr) = &spec.address
                 && !addr.ip().is_loopback()
+                && spec.protocol.wire().looks_up()
             {
                 if self.allow_non_loopback {
                     warnings.push(format!(

@@ -19,13 +19,14 @@ pub mod supervise;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
+use crate::metrics::Metrics;
 use crate::protocol::Lookup;
 use crate::srs::Srs;
 use idle::Reaper;
@@ -41,20 +42,27 @@ pub struct State {
     pub domain: String,
 }
 
-/// The state every connection reads; a reload swaps it whole, and a request
-/// in flight keeps the state it started with.
+/// The state every connection reads, and the counters they update; a
+/// reload swaps the state whole, and a request in flight keeps the state it
+/// started with.
 #[derive(Clone, Debug)]
-pub struct Shared(Arc<RwLock<Arc<State>>>);
+pub struct Shared {
+    state: Arc<RwLock<Arc<State>>>,
+    metrics: Arc<Metrics>,
+}
 
 impl Shared {
-    /// Shares `state`.
-    pub fn new(state: State) -> Shared {
-        Shared(Arc::new(RwLock::new(Arc::new(state))))
+    /// Shares `state`, with counters for a daemon started at `started`.
+    pub fn new(state: State, started: SystemTime) -> Shared {
+        Shared {
+            state: Arc::new(RwLock::new(Arc::new(state))),
+            metrics: Arc::new(Metrics::new(started)),
+        }
     }
 
     /// The current state.
     pub fn load(&self) -> Arc<State> {
-        match self.0.read() {
+        match self.state.read() {
             Ok(g) => g.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
@@ -62,11 +70,16 @@ impl Shared {
 
     /// Replaces the state for every request that starts from now on.
     pub fn replace(&self, state: State) {
-        let mut g = match self.0.write() {
+        let mut g = match self.state.write() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
         *g = Arc::new(state);
+    }
+
+    /// The daemon's counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 }
 
@@ -255,23 +268,32 @@ const LINGER_BYTES: usize = 64 * 1024;
 /// A listening socket of either kind.
 trait Accept: Send + 'static {
     type Stream: AsyncRead + AsyncWrite + AsRawFd + Unpin + Send + 'static;
-    fn accept_stream(&self) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+    /// The next connection, and who made it, for the log.
+    fn accept_stream(&self) -> impl Future<Output = io::Result<(Self::Stream, String)>> + Send;
 }
 
 impl Accept for tokio::net::UnixListener {
     type Stream = tokio::net::UnixStream;
-    async fn accept_stream(&self) -> io::Result<Self::Stream> {
-        self.accept().await.map(|(s, _)| s)
+    async fn accept_stream(&self) -> io::Result<(Self::Stream, String)> {
+        let (s, _) = self.accept().await?;
+        let client = match s.peer_cred() {
+            Ok(c) => match c.pid() {
+                Some(pid) => format!("uid {} pid {pid}", c.uid()),
+                None => format!("uid {}", c.uid()),
+            },
+            Err(_) => "a local client".to_owned(),
+        };
+        Ok((s, client))
     }
 }
 
 impl Accept for tokio::net::TcpListener {
     type Stream = tokio::net::TcpStream;
-    async fn accept_stream(&self) -> io::Result<Self::Stream> {
-        let (s, _) = self.accept().await?;
+    async fn accept_stream(&self) -> io::Result<(Self::Stream, String)> {
+        let (s, peer) = self.accept().await?;
         // Replies are small and the client waits for each one.
         let _ = s.set_nodelay(true);
-        Ok(s)
+        Ok((s, peer.to_string()))
     }
 }
 
@@ -295,8 +317,8 @@ async fn accept_loop<L: Accept>(
             },
             s = listener.accept_stream() => s,
         };
-        let stream = match stream {
-            Ok(stream) => stream,
+        let (stream, client) = match stream {
+            Ok(accepted) => accepted,
             // Out of descriptors or a client that went away: not fatal.
             Err(e) if is_transient(&e) => {
                 ctx.accept_errors.warn(format_args!(
@@ -327,7 +349,7 @@ async fn accept_loop<L: Accept>(
         };
         let ctx = ctx.clone();
         connections.spawn(async move {
-            connection(stream, protocol, &ctx).await;
+            connection(stream, &client, protocol, &ctx).await;
             drop(permit);
         });
     };
@@ -352,10 +374,13 @@ fn is_transient(e: &io::Error) -> bool {
 /// arrive as end of file, from the reaper.
 async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     mut stream: S,
+    client: &str,
     protocol: Protocol,
     ctx: &Context,
 ) {
-    log::debug!("{} connection opened", protocol.name());
+    log::debug!("{} connection opened by {client}", protocol.name());
+    let metrics = ctx.shared.metrics();
+    metrics.connection(protocol.name(), 1);
     let guard = ctx.reaper.register(stream.as_raw_fd());
     let mut input = Vec::with_capacity(512);
     let mut out = Vec::with_capacity(512);
@@ -371,15 +396,18 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
         guard.pending(true);
         input.extend_from_slice(&chunk[..n]);
         let state = ctx.shared.load();
-        let lookup = Lookup {
-            srs: &state.srs,
-            domain: &state.domain,
-            now: ctx.clock.now(),
-        };
+        let mut lookup = Lookup::new(&state.srs, &state.domain, ctx.clock.now());
+        lookup.metrics = Some(metrics);
         let progress = session.serve(&input, &lookup, &ctx.limits.protocols, &mut out);
-        for refusal in &progress.refusals {
-            ctx.refusals
-                .warn(format_args!("refused reverse: {refusal}"));
+        metrics.add(protocol.name(), &lookup.record);
+        for refusal in lookup.record.take_refusals() {
+            metrics.forgery(&refusal.why);
+            ctx.refusals.warn(format_args!(
+                "refused reverse of {} from {client} ({}): {}",
+                refusal.address,
+                protocol.name(),
+                refusal.why
+            ));
         }
         if progress.oversized > 0 {
             ctx.oversized.warn(format_args!(
@@ -420,7 +448,8 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     // Unregister before the descriptor is closed and can be reused.
     drop(guard);
     drop(stream);
-    log::debug!("{} connection closed", protocol.name());
+    metrics.connection(protocol.name(), -1);
+    log::debug!("{} connection closed ({client})", protocol.name());
 }
 
 /// Lets the daemon hold as many connections as the hard limit allows.

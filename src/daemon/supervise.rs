@@ -144,7 +144,7 @@ pub fn supervise(
         .enable_all()
         .build()
         .map_err(SuperviseError::Start)?;
-    let shared = Shared::new(state);
+    let shared = Shared::new(state, clock.now());
     let result = runtime.block_on(async {
         let (stop, stopped) = watch::channel(false);
         let handler = tokio::spawn(handle_signals(
@@ -264,16 +264,24 @@ async fn handle_signals(
                         Ok(Ok(Ok((state, notes)))) => {
                             notes.iter().for_each(|n| log::warn!("{n}"));
                             shared.replace(state);
+                            shared.metrics().reload(true);
                             log::info!("reloaded");
                         }
-                        Ok(Ok(Err(e))) => log::error!("{e}"),
+                        Ok(Ok(Err(e))) => {
+                            shared.metrics().reload(false);
+                            log::error!("{e}")
+                        }
                         Ok(Err(e)) => {
+                            shared.metrics().reload(false);
                             log::error!("reload failed, keeping the previous settings: {e}")
                         }
-                        Err(_) => log::error!(
-                            "reload failed, keeping the previous settings: its files were not read within {} s (a hung mount?)",
-                            RELOAD_LIMIT.as_secs()
-                        ),
+                        Err(_) => {
+                            shared.metrics().reload(false);
+                            log::error!(
+                                "reload failed, keeping the previous settings: its files were not read within {} s (a hung mount?)",
+                                RELOAD_LIMIT.as_secs()
+                            )
+                        }
                     }
                     notifier.send("READY=1");
                     busy.store(false, Ordering::Release);

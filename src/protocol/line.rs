@@ -42,9 +42,9 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<
         let Some(line) = p.next_line(input, out, b"ERROR: request too long\n") else {
             return p;
         };
-        let (reply, answered) = match std::str::from_utf8(line) {
+        let reply = match std::str::from_utf8(line) {
             Ok(line) => answer(lookup, line),
-            Err(_) => (Err("request is not valid UTF-8".to_owned()), None),
+            Err(_) => Err("request is not valid UTF-8".to_owned()),
         };
         let start = out.len();
         match reply {
@@ -60,9 +60,6 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<
             out.extend_from_slice(b"ERROR: reply too long\n");
             p.oversized += 1;
         }
-        if let Some(a) = &answered {
-            p.note(a);
-        }
         if !keep_alive {
             p.consumed = input.len();
             p.close = true;
@@ -71,34 +68,30 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<
     }
 }
 
-/// The reply text for one request line, and the lookup's answer for the
-/// log when there was one. Perl's srsd prints a sender that needs no
-/// rewriting as it is.
-fn answer(lookup: &Lookup<'_>, line: &str) -> (Result<String, String>, Option<Answer>) {
+/// The reply text for one request line. Perl's srsd prints a sender that
+/// needs no rewriting as it is.
+fn answer(lookup: &Lookup<'_>, line: &str) -> Result<String, String> {
     let mut words = line.split_ascii_whitespace();
     let command = words.next().unwrap_or_default();
     let args: Vec<&str> = words.collect();
     let answer = if command.eq_ignore_ascii_case("forward") {
         let [sender, alias] = args[..] else {
-            return (Err(USAGE.into()), None);
+            return Err(USAGE.into());
         };
-        let answer = lookup.forward(sender, alias, Form::External);
-        let reply = answer
-            .clone()
+        return lookup
+            .forward(sender, alias, Form::External)
             .or_unchanged(sender)
             .map_err(|e| e.to_string());
-        return (reply, Some(answer));
     } else if command.eq_ignore_ascii_case("reverse") {
         let [address] = args[..] else {
-            return (Err(USAGE.into()), None);
+            return Err(USAGE.into());
         };
         lookup.reverse(address, Form::External)
     } else {
-        return (Err(format!("unknown command {command:?}; {USAGE}")), None);
+        return Err(format!("unknown command {command:?}; {USAGE}"));
     };
-    let reply = match &answer {
-        Answer::Found(a) => Ok(a.clone()),
+    match answer {
+        Answer::Found(a) => Ok(a),
         Answer::NotFound(reason) => Err(reason.to_string()),
-    };
-    (reply, Some(answer))
+    }
 }

@@ -8,8 +8,8 @@
 //!
 //! Sans-I/O like the other protocols: bytes in, replies out.
 
-use super::{Lookup, Progress, Settings};
-use crate::srs::{Form, Forwarded, looks_like_srs, strip_angle_brackets};
+use super::{Answer, Lookup, Progress, Settings};
+use crate::srs::{Form, looks_like_srs, strip_angle_brackets};
 
 /// Longest packet accepted (length field: command byte plus data). libmilter
 /// caps data near 64 KiB; with headers and bodies declined, nothing an MTA
@@ -477,9 +477,9 @@ impl MilterSession {
                 .is_some_and(|m| !matches!(m, "smtp" | "esmtp" | "relay" | "smtp8"));
         let mut reversed = None;
         if ours && looks_like_srs(local_part) {
-            match lookup.srs.reverse_in(Form::External, &address, lookup.now) {
-                Ok(original) => reversed = Some(original),
-                Err(_) => return Some(&settings.reject_invalid),
+            match lookup.reverse(&address, Form::External) {
+                Answer::Found(original) => reversed = Some(original),
+                Answer::NotFound(_) => return Some(&settings.reject_invalid),
             }
         }
         let null_sender = self.sender.as_ref().is_some_and(|(s, _)| s.is_empty());
@@ -515,10 +515,7 @@ impl MilterSession {
             && let Some((sender, params)) = &self.sender
             && !sender.is_empty()
             && (settings.rewrite == Rewrite::Always || self.recipients.iter().any(|r| !r.local))
-            && let Ok(Forwarded::Rewritten(signed)) =
-                lookup
-                    .srs
-                    .forward_in(Form::External, sender, lookup.domain, lookup.now)
+            && let Answer::Found(signed) = lookup.forward(sender, lookup.domain, Form::External)
         {
             let signed = format!("<{signed}>");
             let params = params.join(" ");

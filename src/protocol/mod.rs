@@ -11,11 +11,13 @@
 pub const MAX_LINE: usize = 4096;
 
 pub mod line;
+pub mod metrics;
 pub mod milter;
 pub mod netstring;
 pub mod socketmap;
 pub mod tcp_table;
 
+use std::cell::{Cell, RefCell};
 use std::time::SystemTime;
 
 use crate::srs::{Form, ForwardError, Forwarded, ReverseError, Srs, Unchanged};
@@ -52,6 +54,12 @@ pub trait Wire: Send + Sync + 'static {
     /// A new connection: whatever the protocol keeps between its requests
     /// (a milter's macros and envelope, say). The map protocols keep nothing.
     fn open(&self) -> Box<dyn Session>;
+
+    /// Whether its requests are lookups, counted in the metrics by
+    /// direction and outcome (all but the metrics listener itself).
+    fn looks_up(&self) -> bool {
+        true
+    }
 }
 
 /// One connection of a protocol: how the bytes it received become replies.
@@ -67,12 +75,13 @@ pub trait Session: Send {
 }
 
 /// Every protocol: the one table of their names.
-pub static PROTOCOLS: [&dyn Wire; 5] = [
+pub static PROTOCOLS: [&dyn Wire; 6] = [
     &socketmap::Socketmap,
     &tcp_table::TcpTable(Direction::Forward),
     &tcp_table::TcpTable(Direction::Reverse),
     &line::Line,
     &milter::Milter,
+    &metrics::MetricsWire,
 ];
 
 /// Which map a request asks.
@@ -168,7 +177,8 @@ impl std::fmt::Display for NotRewritten {
     }
 }
 
-/// Everything a request needs: the codec, our domain and the time.
+/// Everything a request needs: the codec, our domain and the time; and what
+/// its lookups did, for the metrics and the log.
 pub struct Lookup<'a> {
     /// The codec, with the secrets of the current state.
     pub srs: &'a Srs,
@@ -176,6 +186,119 @@ pub struct Lookup<'a> {
     pub domain: &'a str,
     /// The time of the request.
     pub now: SystemTime,
+    /// What the lookups made with this value did.
+    pub record: Record,
+    /// The daemon's counters, for the metrics listener.
+    pub metrics: Option<&'a crate::metrics::Metrics>,
+}
+
+/// How a lookup ended, as the metrics count it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// An address came back.
+    Rewritten,
+    /// Nothing to do: a local sender, an address already ours, a partial key.
+    Unchanged,
+    /// The input was refused: bad syntax, a forgery, an expired address.
+    Refused,
+}
+
+impl Outcome {
+    /// Every outcome, in the order of [`Outcome::name`]'s table.
+    pub const ALL: [Outcome; 3] = [Outcome::Rewritten, Outcome::Unchanged, Outcome::Refused];
+
+    /// The label value in the metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Rewritten => "rewritten",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Refused => "refused",
+        }
+    }
+
+    /// How `answer` counts.
+    pub fn of(answer: &Answer) -> Outcome {
+        match answer {
+            Answer::Found(_) => Outcome::Rewritten,
+            Answer::NotFound(NotRewritten::Forward(_) | NotRewritten::Reverse(_)) => {
+                Outcome::Refused
+            }
+            Answer::NotFound(_) => Outcome::Unchanged,
+        }
+    }
+}
+
+impl Direction {
+    /// Both directions.
+    pub const ALL: [Direction; 2] = [Direction::Forward, Direction::Reverse];
+
+    /// The label value in the metrics and the name of the map.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Forward => "forward",
+            Direction::Reverse => "reverse",
+        }
+    }
+}
+
+/// A reverse refused for a reason an honest address never gives (see
+/// [`Answer::suspicious`]), with the address, for the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The address as the client sent it.
+    pub address: String,
+    /// Why it was refused.
+    pub why: ReverseError,
+}
+
+/// What the lookups of one call did: answers by direction and outcome, and
+/// the suspicious refusals. A connection reads it after each call; it is
+/// never shared between threads.
+#[derive(Debug, Default)]
+pub struct Record {
+    counts: [[Cell<u32>; 3]; 2],
+    refusals: RefCell<Vec<Refusal>>,
+}
+
+impl Record {
+    /// Counts one answer in `direction`.
+    pub fn count(&self, direction: Direction, outcome: Outcome) {
+        let cell = &self.counts[direction as usize][outcome as usize];
+        cell.set(cell.get().saturating_add(1));
+    }
+
+    /// How many answers in `direction` ended in `outcome`.
+    pub fn counted(&self, direction: Direction, outcome: Outcome) -> u32 {
+        self.counts[direction as usize][outcome as usize].get()
+    }
+
+    /// Takes the suspicious refusals noted so far, oldest first.
+    pub fn take_refusals(&self) -> Vec<Refusal> {
+        self.refusals.take()
+    }
+
+    fn note(&self, direction: Direction, address: &str, answer: &Answer) {
+        self.count(direction, Outcome::of(answer));
+        if let Some(why) = answer.suspicious() {
+            self.refusals.borrow_mut().push(Refusal {
+                address: address.to_owned(),
+                why,
+            });
+        }
+    }
+}
+
+impl<'a> Lookup<'a> {
+    /// Lookups with `srs` into `domain` at `now`, nothing recorded yet.
+    pub fn new(srs: &'a Srs, domain: &'a str, now: SystemTime) -> Lookup<'a> {
+        Lookup {
+            srs,
+            domain,
+            now,
+            record: Record::default(),
+            metrics: None,
+        }
+    }
 }
 
 impl Lookup<'_> {
@@ -183,6 +306,7 @@ impl Lookup<'_> {
     /// is `NotFound`, and partial keys (`user`, `@domain`) are never rewritten.
     pub fn map(&self, direction: Direction, key: &str) -> Answer {
         if key.starts_with('@') || !key.bytes().any(|b| b == b'@') {
+            self.record.count(direction, Outcome::Unchanged);
             return Answer::NotFound(NotRewritten::PartialKey);
         }
         match direction {
@@ -195,6 +319,7 @@ impl Lookup<'_> {
     pub fn forward(&self, sender: &str, alias: &str, form: Form) -> Answer {
         let answer = self.forward_answer(sender, alias, form);
         log::debug!("forward {sender}: {answer}");
+        self.record.note(Direction::Forward, sender, &answer);
         answer
     }
 
@@ -223,6 +348,7 @@ impl Lookup<'_> {
             Err(e) => Answer::NotFound(NotRewritten::Reverse(e)),
         };
         log::debug!("reverse {address}: {answer}");
+        self.record.note(Direction::Reverse, address, &answer);
         answer
     }
 }
@@ -238,8 +364,6 @@ pub struct Progress {
     /// request): read what it already sent first, or the kernel answers it
     /// with a reset that can destroy the reply before the client reads it.
     pub linger: bool,
-    /// Reverse refusals worth logging, in order.
-    pub refusals: Vec<ReverseError>,
     /// Answers refused because they would exceed the protocol's length
     /// limit (a reply the MTA could not read).
     pub oversized: usize,
@@ -269,10 +393,5 @@ impl Progress {
         let eol = eol?;
         self.consumed += eol + 1;
         Some(&rest[..eol])
-    }
-
-    /// Keeps what `answer` says worth logging.
-    fn note(&mut self, answer: &Answer) {
-        self.refusals.extend(answer.suspicious());
     }
 }

@@ -3,7 +3,7 @@
 //! `PERM <reason>`. Maps `forward` and `reverse` share one connection.
 
 use super::netstring::{self, NetstringError};
-use super::{Answer, Direction, Lookup, Progress};
+use super::{Answer, Direction, Lookup, Outcome, Progress};
 
 /// Postfix accepts replies up to this size, and we accept requests up to it.
 pub const MAX_NETSTRING: usize = 100_000;
@@ -43,16 +43,13 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, max: usize, out: &mut Vec<u8>) -
             Ok(Some((payload, used))) => {
                 p.consumed += used;
                 let start = out.len();
-                let answered = answer(lookup, payload, out);
+                answer(lookup, payload, out);
                 // The reply must fit what the client reads: "OK " and an
                 // address made from a key near the limit may not.
                 if reply_len(&out[start..]) > max {
                     out.truncate(start);
                     netstring::encode(out, NOTFOUND);
                     p.oversized += 1;
-                }
-                if let Some(a) = &answered {
-                    p.note(a);
                 }
             }
             Err(e) => {
@@ -77,11 +74,10 @@ fn fatal(out: &mut Vec<u8>, e: NetstringError) {
 }
 
 /// Appends the reply netstring for one request payload to `out`.
-/// Gives the lookup's answer, for the log, when there was one.
-pub fn answer(lookup: &Lookup<'_>, payload: &[u8], out: &mut Vec<u8>) -> Option<Answer> {
+pub fn answer(lookup: &Lookup<'_>, payload: &[u8], out: &mut Vec<u8>) {
     let Some(space) = payload.iter().position(|&b| b == b' ') else {
         netstring::encode(out, b"PERM request is not '<map> <key>'");
-        return None;
+        return;
     };
     let direction = match &payload[..space] {
         b"forward" => Direction::Forward,
@@ -91,12 +87,13 @@ pub fn answer(lookup: &Lookup<'_>, payload: &[u8], out: &mut Vec<u8>) -> Option<
                 out,
                 b"PERM unknown map name; the maps are forward and reverse",
             );
-            return None;
+            return;
         }
     };
     let Ok(key) = std::str::from_utf8(&payload[space + 1..]) else {
+        lookup.record.count(direction, Outcome::Refused);
         netstring::encode(out, NOTFOUND);
-        return None;
+        return;
     };
     let focused = unfocus(key);
     let answer = lookup.map(direction, focused.as_deref().unwrap_or(key));
@@ -108,7 +105,6 @@ pub fn answer(lookup: &Lookup<'_>, payload: &[u8], out: &mut Vec<u8>) -> Option<
         // Postfix and sendmail want exactly "NOTFOUND "; the reason is for logs.
         Answer::NotFound(_) => netstring::encode(out, NOTFOUND),
     }
-    Some(answer)
 }
 
 const NOTFOUND: &[u8] = b"NOTFOUND ";

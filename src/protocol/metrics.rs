@@ -1,0 +1,123 @@
+//! The metrics listener: one HTTP/1.x `GET /metrics` (or `/`) per
+//! connection, answered with the OpenMetrics text of
+//! [`crate::metrics::Metrics`] and closed, which is all a Prometheus scrape
+//! or `curl` needs. Hand-written rather than an HTTP crate: one request line
+//! read under the daemon's limits is the whole protocol, and the daemon's
+//! reaper, connection slots and drain then apply to it like any other.
+
+use super::{Lookup, Progress};
+
+/// The longest request head read (request line and headers).
+pub const MAX_HEAD: usize = 8192;
+
+/// The metrics protocol.
+pub struct MetricsWire;
+
+impl super::Wire for MetricsWire {
+    fn name(&self) -> &'static str {
+        "metrics"
+    }
+
+    fn open(&self) -> Box<dyn super::Session> {
+        Box::new(MetricsWire)
+    }
+
+    fn looks_up(&self) -> bool {
+        false
+    }
+}
+
+impl super::Session for MetricsWire {
+    fn serve(
+        &mut self,
+        input: &[u8],
+        lookup: &Lookup<'_>,
+        _settings: &super::Settings,
+        out: &mut Vec<u8>,
+    ) -> Progress {
+        serve(input, lookup, out)
+    }
+}
+
+/// Answers the request whose head is at the front of `input`, once the
+/// head is complete, and closes.
+pub fn serve(input: &[u8], lookup: &Lookup<'_>, out: &mut Vec<u8>) -> Progress {
+    let end = memchr::memmem::find(input, b"\r\n\r\n")
+        .map(|e| e + 4)
+        .or_else(|| memchr::memmem::find(input, b"\n\n").map(|e| e + 2));
+    let Some(end) = end.filter(|&e| e <= MAX_HEAD) else {
+        if input.len() < MAX_HEAD {
+            return Progress::default();
+        }
+        reply(
+            out,
+            "431 Request Header Fields Too Large",
+            "text/plain",
+            b"request head too long\n",
+        );
+        return closing(input.len(), true);
+    };
+    let line = input[..end]
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut words = line.split(|&b| b == b' ');
+    let (method, path) = (
+        words.next().unwrap_or_default(),
+        words.next().unwrap_or_default(),
+    );
+    let path = path.split(|&b| b == b'?').next().unwrap_or_default();
+    match (method, path) {
+        (b"GET" | b"HEAD", b"/metrics" | b"/") => match lookup.metrics {
+            Some(m) => {
+                let body = m.exposition(lookup.now);
+                let body = if method == b"HEAD" {
+                    b"" as &[u8]
+                } else {
+                    body.as_bytes()
+                };
+                reply(out, "200 OK", crate::metrics::CONTENT_TYPE, body);
+            }
+            None => reply(
+                out,
+                "503 Service Unavailable",
+                "text/plain",
+                b"no metrics here\n",
+            ),
+        },
+        (b"GET" | b"HEAD", _) => reply(
+            out,
+            "404 Not Found",
+            "text/plain",
+            b"the metrics are at /metrics\n",
+        ),
+        _ => reply(
+            out,
+            "405 Method Not Allowed",
+            "text/plain",
+            b"only GET and HEAD\n",
+        ),
+    }
+    closing(end, false)
+}
+
+fn closing(consumed: usize, linger: bool) -> Progress {
+    Progress {
+        consumed,
+        close: true,
+        linger,
+        ..Progress::default()
+    }
+}
+
+fn reply(out: &mut Vec<u8>, status: &str, content_type: &str, body: &[u8]) {
+    out.extend_from_slice(
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(body);
+}
