@@ -23,7 +23,7 @@ _srs__forwarder() {
 
     case "${cmd}" in
         srs__forwarder)
-            opts="-a -c -k -h -V --alias --config --sendmail --sendmail-option --timeout --sender --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --help --version"
+            opts="-a -c -t -k -h -V --alias --config --sendmail --sendmail-option --timeout --sender --check-config --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

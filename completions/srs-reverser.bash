@@ -23,7 +23,7 @@ _srs__reverser() {
 
     case "${cmd}" in
         srs__reverser)
-            opts="-r -a -c -k -h -V --recipient --alias --drop-invalid --config --sendmail --sendmail-option --timeout --sender --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --help --version"
+            opts="-r -a -c -t -k -h -V --recipient --alias --drop-invalid --config --sendmail --sendmail-option --timeout --sender --check-config --secret-file --secret --hash-min --max-age --local-domain --local-domains-file --accept-perl-newline-keys --separator --hash-length --hash-alphabet --always-rewrite --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -81,14 +81,6 @@ _srs__reverser() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --separator)
-                    COMPREPLY=($(compgen -W "= + -" -- "${cur}"))
-                    return 0
-                    ;;
-                --hash-length)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --hash-min)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -102,6 +94,14 @@ _srs__reverser() {
                     return 0
                     ;;
                 --local-domains-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --separator)
+                    COMPREPLY=($(compgen -W "= + -" -- "${cur}"))
+                    return 0
+                    ;;
+                --hash-length)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -7,18 +7,19 @@ complete -c srs-reverser -l timeout -d 'Seconds sendmail may take before it is k
 complete -c srs-reverser -l sender -d 'The envelope sender [default: $SENDER, then the message\'s Return-Path: or mbox From line]' -r
 complete -c srs-reverser -s k -l secret-file -d 'Keys file: one secret per line, the first signs, all verify' -r -F
 complete -c srs-reverser -l secret -d 'A secret on the command line (repeatable; visible in ps, prefer --secret-file)' -r
-complete -c srs-reverser -l separator -d 'Initial separator after SRS0/SRS1 in new addresses' -r -f -a "=\t''
-+\t''
--\t''"
-complete -c srs-reverser -l hash-length -d 'Characters of hash in new addresses (1 to 27) [default: 4]' -r
 complete -c srs-reverser -l hash-min -d 'Fewest hash characters accepted on reverse [default: the hash length]' -r
 complete -c srs-reverser -l max-age -d 'Days an address stays valid (0 to 1023) [default: 21]' -r
 complete -c srs-reverser -l local-domain -d 'A domain whose senders are never rewritten; .example.com means its subdomains (repeatable)' -r
 complete -c srs-reverser -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
+complete -c srs-reverser -l separator -d 'Initial separator after SRS0/SRS1 in new addresses' -r -f -a "=\t''
++\t''
+-\t''"
+complete -c srs-reverser -l hash-length -d 'Characters of hash in new addresses (1 to 27) [default: 4]' -r
 complete -c srs-reverser -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srs-reverser -l drop-invalid -d 'Drop a message to an invalid SRS address with a log line (exit 0) instead of refusing it (exit 67)'
-complete -c srs-reverser -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
+complete -c srs-reverser -s t -l check-config -d 'Check the configuration, the keys and sendmail, print every problem, and exit 0 or 78; no message is read'
 complete -c srs-reverser -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'
+complete -c srs-reverser -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
 complete -c srs-reverser -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c srs-reverser -s V -l version -d 'Print version'

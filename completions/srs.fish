@@ -98,7 +98,7 @@ url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'
-complete -c srs -n "__fish_srs_using_subcommand keygen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c srs -n "__fish_srs_using_subcommand keygen" -s h -l help -d 'Print help'
 complete -c srs -n "__fish_srs_using_subcommand help; and not __fish_seen_subcommand_from forward reverse keygen help" -f -a "forward" -d 'Rewrite each sender into an SRS address at the alias domain'
 complete -c srs -n "__fish_srs_using_subcommand help; and not __fish_seen_subcommand_from forward reverse keygen help" -f -a "reverse" -d 'Check each SRS address and print the address it stands for'
 complete -c srs -n "__fish_srs_using_subcommand help; and not __fish_seen_subcommand_from forward reverse keygen help" -f -a "keygen" -d 'Print a new random secret, or put one on top of a keys file'

@@ -54,7 +54,16 @@ fn hand_on(prog: &str, common: &Common, sender: &str, recipients: &[String], hea
 /// envelope sender rewritten into SRS (the null and local senders stay).
 pub fn forward(cli: &ForwarderCli) -> Exit {
     const PROG: &str = "srs-forwarder";
-    let Some(alias) = cli.alias.clone().or_else(|| std::env::var("HOST").ok()) else {
+    let alias = cli.alias.clone().or_else(|| std::env::var("HOST").ok());
+    if cli.common.check_config {
+        let no_alias = alias
+            .is_none()
+            .then(|| "no SRS domain: give --alias, domain in --config, or set HOST".to_owned());
+        return cli
+            .common
+            .check_and_report(PROG, no_alias.into_iter().collect());
+    }
+    let Some(alias) = alias else {
         return defer(
             PROG,
             "no SRS domain: give --alias, domain in --config, or set HOST",
@@ -101,6 +110,9 @@ pub fn forward(cli: &ForwarderCli) -> Exit {
 /// (exit 67), or with `--drop-invalid` read, dropped and logged.
 pub fn reverse(cli: &ReverserCli) -> Exit {
     const PROG: &str = "srs-reverser";
+    if cli.common.check_config {
+        return cli.common.check_and_report(PROG, Vec::new());
+    }
     let Some(recipient) = envelope::recipient(cli.recipient.as_deref()) else {
         return defer(PROG, "no SRS recipient: give --recipient or set RECIPIENT");
     };

@@ -988,3 +988,54 @@ fn json_gives_one_object_per_address() {
             "days_left": 21})
     );
 }
+
+/// `srs --help` shows examples, the Perl form and the exit codes; keygen's
+/// help lists only what keygen uses, though the codec options stay accepted.
+#[test]
+fn help_shows_what_applies() {
+    let help = srs()
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8(help).unwrap();
+    for part in [
+        "\nExamples:\n  srs keygen --rotate /etc/postfix/srs-keys\n",
+        "\nDebian's Perl srs command line also works, read as Perl reads it:\n  srs [--forward|--reverse]",
+        "\nExit status: 0 every address handled; 64 usage; 65 an address could not be\n",
+    ] {
+        assert!(help.contains(part), "{part:?} not in\n{help}");
+    }
+    srs()
+        .args(["keygen", "--help"])
+        .assert()
+        .success()
+        .stdout(
+            "Print a new random secret, or put one on top of a keys file\n\n\
+             Usage: srs keygen [OPTIONS]\n\n\
+             Options:\n      \
+             --rotate <FILE>  Put the new secret on top of FILE (created if missing), keeping the old ones\n  \
+             -h, --help           Print help\n",
+        );
+    srs()
+        .args(["keygen", "--hash-length", "6"])
+        .assert()
+        .success()
+        .stdout(predicate::str::is_match("^[A-Za-z0-9+/]{32}\n$").unwrap());
+    let reverser = std::process::Command::new(env!("CARGO_BIN_EXE_srs-reverser"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let reverser = String::from_utf8(reverser.stdout).unwrap();
+    for hidden in [
+        "--separator",
+        "--hash-length",
+        "--hash-alphabet",
+        "--always-rewrite",
+    ] {
+        assert!(!reverser.contains(hidden), "{hidden} in\n{reverser}");
+    }
+    assert!(reverser.contains("--hash-min <N>"), "{reverser}");
+}

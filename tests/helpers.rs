@@ -540,3 +540,64 @@ fn bracketed_addresses_and_a_bad_alias() {
     );
     assert!(!f.called());
 }
+
+/// `-t` checks the keys, the alias and sendmail without reading a message:
+/// 0 and "configuration OK", or 78 with every problem on its own line.
+#[test]
+fn check_config_names_every_problem() {
+    let f = Fake::new();
+    let o = f.run(FORWARDER, &["-t", "-a", "fwd.example"], &[], b"");
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr(&o)
+        ),
+        (
+            Some(0),
+            "srs-forwarder: configuration OK\n".to_owned(),
+            String::new()
+        )
+    );
+    let o = f.run(REVERSER, &["--check-config"], &[], b"");
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        ),
+        (Some(0), "srs-reverser: configuration OK\n".to_owned())
+    );
+    assert!(!f.called(), "a check runs no sendmail");
+    // No alias, keys missing, sendmail not runnable: all three named.
+    let not_runnable = f.dir.path().join("not-runnable");
+    std::fs::write(&not_runnable, "").unwrap();
+    let o = Command::new(FORWARDER)
+        .args(["-t", "-k", "/nonexistent/keys", "--sendmail"])
+        .arg(&not_runnable)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(
+        (o.status.code(), stderr(&o)),
+        (
+            Some(78),
+            format!(
+                "srs-forwarder: no SRS domain: give --alias, domain in --config, or set HOST\n\
+                 srs-forwarder: cannot read keys file /nonexistent/keys: No such file or directory (os error 2)\n\
+                 srs-forwarder: sendmail program {}: cannot be run: Permission denied\n",
+                not_runnable.display()
+            )
+        )
+    );
+    // A broken configuration file is 78 under a check (75 for mail).
+    let conf = f.dir.path().join("bad.conf");
+    std::fs::write(&conf, "no-such-key = 1\n").unwrap();
+    let o = f.run(REVERSER, &["-t", "-c", conf.to_str().unwrap()], &[], b"");
+    assert_eq!(
+        (o.status.code(), stderr(&o)),
+        (
+            Some(78),
+            format!("srs-reverser: {}, line 1: unknown key\n", conf.display())
+        )
+    );
+}

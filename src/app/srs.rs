@@ -12,11 +12,10 @@ use crate::batch::{Batch, Rewrite, Style};
 use crate::cli::CodecArgs;
 use crate::cli::codec::{SetupError, Warning};
 use crate::cli::legacy::{self, LegacyArgs};
-use crate::cli::srs::{Cli, Command};
+use crate::cli::srs::Command;
 use crate::exit::Exit;
 use crate::secrets::{self, LineEnds, Secrets};
 use crate::srs::{Options, Separator};
-use clap::Parser;
 
 const PROG: &str = "srs";
 
@@ -36,7 +35,7 @@ pub fn main(args: Vec<OsString>) -> Exit {
 }
 
 fn run(args: Vec<OsString>) -> Exit {
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match crate::cli::srs::parse(args) {
         Ok(cli) => cli,
         Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
             eprintln!("{PROG}: {}", crate::cli::unknown_subcommand(&e));

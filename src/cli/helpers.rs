@@ -32,6 +32,10 @@ pub struct Common {
     #[arg(long, value_name = "ADDRESS")]
     pub sender: Option<String>,
 
+    /// Check the configuration, the keys and sendmail, print every problem, and exit 0 or 78; no message is read
+    #[arg(short = 't', long)]
+    pub check_config: bool,
+
     /// Codec and secrets
     #[command(flatten)]
     pub codec: CodecArgs,
@@ -51,6 +55,49 @@ impl Common {
         let mut codec = self.codec.clone();
         codec.local_domain.extend(our_domain.map(str::to_owned));
         Ok((codec.build(&secrets)?, warnings))
+    }
+
+    /// What `--check-config` finds wrong: the keys and codec options, and
+    /// the sendmail program, each problem once.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Err(e) = self.srs(None) {
+            problems.push(e.to_string());
+        }
+        let sendmail = &self.sendmail;
+        match std::fs::metadata(sendmail) {
+            Err(e) => problems.push(format!("sendmail program {}: {e}", sendmail.display())),
+            Ok(m) if !m.is_file() => problems.push(format!(
+                "sendmail program {}: not a regular file",
+                sendmail.display()
+            )),
+            Ok(_) => {
+                if let Err(e) =
+                    nix::unistd::access(sendmail.as_path(), nix::unistd::AccessFlags::X_OK)
+                {
+                    problems.push(format!(
+                        "sendmail program {}: cannot be run: {}",
+                        sendmail.display(),
+                        e.desc()
+                    ));
+                }
+            }
+        }
+        problems
+    }
+
+    /// `--check-config` as the helper `prog` runs it: every problem, and
+    /// `problems` found before, on its own line and 78; or
+    /// "configuration OK" and 0.
+    pub fn check_and_report(&self, prog: &str, mut problems: Vec<String>) -> crate::exit::Exit {
+        problems.extend(self.problems());
+        problems.iter().for_each(|p| eprintln!("{prog}: {p}"));
+        if problems.is_empty() {
+            println!("{prog}: configuration OK");
+            crate::exit::Exit::Ok
+        } else {
+            crate::exit::Exit::Config
+        }
     }
 
     /// How to call sendmail.
@@ -82,7 +129,7 @@ pub struct ForwarderCli {
     pub alias: Option<String>,
 
     /// Where the message goes
-    #[arg(value_name = "RECIPIENT", required = true)]
+    #[arg(value_name = "RECIPIENT", required_unless_present = "check_config")]
     pub recipients: Vec<String>,
 
     /// Shared options
@@ -96,11 +143,17 @@ pub struct ForwarderCli {
 /// mailbox. The SRS recipient comes from --recipient or the MTA's environment;
 /// a forged, expired or malformed address is refused with exit 67.
 #[derive(Parser, Debug, PartialEq, Eq)]
+// What only shapes new addresses means nothing to a reverse: hidden from
+// --help, still accepted (srsd.conf may set it for srsd).
 #[command(
     name = "srs-reverser",
     version,
     help_expected = true,
-    max_term_width = 100
+    max_term_width = 100,
+    mut_arg("separator", |a| a.hide(true)),
+    mut_arg("hash_length", |a| a.hide(true)),
+    mut_arg("hash_alphabet", |a| a.hide(true)),
+    mut_arg("always_rewrite", |a| a.hide(true))
 )]
 pub struct ReverserCli {
     /// The SRS recipient [default: $ORIGINAL_RECIPIENT, $RECIPIENT, then $LOCAL@$HOST]
@@ -149,7 +202,8 @@ pub fn one_line(message: &str) -> String {
 
 /// Parses a helper's command line for program `prog`: help and version are
 /// printed (exit 0); any other problem is one line on stderr and exit 75, so
-/// a mistake in an alias line leaves mail queued instead of bouncing it.
+/// a mistake in an alias line leaves mail queued instead of bouncing it
+/// (78 under `--check-config`).
 pub fn parse<P: clap::CommandFactory + clap::FromArgMatches>(
     args: &[OsString],
     prog: &str,
@@ -162,7 +216,16 @@ pub fn parse<P: clap::CommandFactory + clap::FromArgMatches>(
         }
         Err(e) => {
             eprintln!("{prog}: {}", one_line(&e.to_string()));
-            Err(crate::exit::Exit::TempFail)
+            // A check is asked by a person, not an MTA: 78, as srsd's.
+            let checking = args
+                .iter()
+                .take_while(|a| *a != "--")
+                .any(|a| a == "-t" || a == "--check-config");
+            Err(if checking {
+                crate::exit::Exit::Config
+            } else {
+                crate::exit::Exit::TempFail
+            })
         }
     }
 }
