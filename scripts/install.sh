@@ -1,7 +1,10 @@
 #!/bin/sh
 # Installs mail-srs: programs, man pages, completions, systemd units and the
-# example configuration. A configuration or keys file already there is never
-# overwritten; a missing keys file is created (mode 0640) with srs keygen.
+# example configuration, and lists each file it installs. A configuration or
+# keys file already there is never overwritten. A missing keys file is
+# created (mode 0640) with srs keygen, but not under DESTDIR: a key made
+# there would end up in a package, shared by every host that installs it.
+# srsd.service then makes one on the target at first start.
 #
 #   PREFIX=/usr DESTDIR=/tmp/pkg scripts/install.sh
 #
@@ -20,44 +23,54 @@ fi
 root=$DESTDIR$PREFIX
 conf=$DESTDIR$SYSCONFDIR/mail-srs
 
+# put MODE SOURCE TARGET: installs one file and says so.
+put() {
+    install -D -m "$1" "$2" "$3"
+    echo "installed $3"
+}
+
 for p in srs srsc srs-forwarder srs-reverser; do
-    install -D -m 0755 "$BINDIR/$p" "$root/bin/$p"
+    put 0755 "$BINDIR/$p" "$root/bin/$p"
 done
-install -D -m 0755 "$BINDIR/srsd" "$root/sbin/srsd"
+put 0755 "$BINDIR/srsd" "$root/sbin/srsd"
 
 for page in man/*.[158]; do
     section=${page##*.}
-    install -D -m 0644 "$page" "$root/share/man/man$section/${page#man/}"
+    put 0644 "$page" "$root/share/man/man$section/${page#man/}"
 done
 
 for p in srs srsd srsc srs-forwarder srs-reverser; do
-    install -D -m 0644 "completions/$p.bash" "$root/share/bash-completion/completions/$p"
-    install -D -m 0644 "completions/_$p" "$root/share/zsh/site-functions/_$p"
-    install -D -m 0644 "completions/$p.fish" "$root/share/fish/vendor_completions.d/$p.fish"
+    put 0644 "completions/$p.bash" "$root/share/bash-completion/completions/$p"
+    put 0644 "completions/_$p" "$root/share/zsh/site-functions/_$p"
+    put 0644 "completions/$p.fish" "$root/share/fish/vendor_completions.d/$p.fish"
 done
 
 units=$root/lib/systemd/system
-mkdir -p "$units" "$root/lib/sysusers.d"
+mkdir -p "$units"
 for u in srsd.service srsd.socket; do
-    sed -e "s|/usr/sbin/srsd|$PREFIX/sbin/srsd|" -e "s|/etc/mail-srs|$SYSCONFDIR/mail-srs|" \
-        "systemd/$u" > "$units/$u"
+    sed -e "s|/usr/sbin/srsd|$PREFIX/sbin/srsd|" -e "s|/usr/bin/srs |$PREFIX/bin/srs |" \
+        -e "s|/etc/mail-srs|$SYSCONFDIR/mail-srs|g" "systemd/$u" > "$units/$u"
     chmod 0644 "$units/$u"
+    echo "installed $units/$u"
 done
-install -m 0644 systemd/srsd.sysusers "$root/lib/sysusers.d/srsd.conf"
+put 0644 systemd/srsd.sysusers "$root/lib/sysusers.d/srsd.conf"
 
 mkdir -p "$conf"
 if [ -e "$conf/srsd.conf" ]; then
-    echo "install.sh: keeping existing $conf/srsd.conf"
+    echo "kept existing $conf/srsd.conf"
 else
     sed "s|/etc/mail-srs|$SYSCONFDIR/mail-srs|" examples/srsd.conf > "$conf/srsd.conf"
     chmod 0644 "$conf/srsd.conf"
+    echo "installed $conf/srsd.conf"
 fi
 if [ -e "$conf/srs-keys" ]; then
-    echo "install.sh: keeping existing $conf/srs-keys"
+    echo "kept existing $conf/srs-keys"
+elif [ -n "$DESTDIR" ]; then
+    echo "no keys file under DESTDIR: srsd.service creates $SYSCONFDIR/mail-srs/srs-keys at first start"
 else
     (umask 027 && "$BINDIR/srs" keygen > "$conf/srs-keys")
     chmod 0640 "$conf/srs-keys"
     # Readable by the daemon's group when it exists and we may change it.
     chgrp srsd "$conf/srs-keys" 2>/dev/null || true
-    echo "install.sh: created $conf/srs-keys with a new secret"
+    echo "created $conf/srs-keys with a new secret"
 fi

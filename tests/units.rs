@@ -87,3 +87,45 @@ fn example_configuration_starts_srsd() {
     let _ = child.wait();
     assert!(String::from_utf8_lossy(&o.stdout).ends_with("=origin.example=a@fwd.example\n"));
 }
+
+/// srsd.service's first-start step makes a keys file, 0640 and in srsd's
+/// group, only when there is none. Run here with the built srs, a private
+/// path and our own group for srsd's.
+#[test]
+fn first_start_makes_the_keys_file_once() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unit = std::fs::read_to_string(root.join("systemd/srsd.service")).unwrap();
+    let line = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStartPre=+/bin/sh -c "))
+        .expect("an ExecStartPre line");
+    let script = line.trim_matches('\'');
+    let dir = tempfile::TempDir::new().unwrap();
+    let keys = dir.path().join("srs-keys");
+    let gid = nix::unistd::getgid().to_string();
+    let script = script
+        .replace("/etc/mail-srs/srs-keys", keys.to_str().unwrap())
+        .replace("/usr/bin/srs ", &format!("{} ", env!("CARGO_BIN_EXE_srs")))
+        .replace("chgrp srsd", &format!("chgrp {gid}"));
+    let run = || {
+        let o = Command::new("/bin/sh")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run();
+    let made = std::fs::read_to_string(&keys).unwrap();
+    assert_eq!(made.len(), 33, "one fresh secret: {made:?}");
+    let mode = std::fs::metadata(&keys).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o640
+    );
+    run();
+    assert_eq!(
+        std::fs::read_to_string(&keys).unwrap(),
+        made,
+        "never replaced"
+    );
+}
