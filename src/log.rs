@@ -1,6 +1,10 @@
 //! A small `log` backend for the programs: one line per record on stderr,
 //! `PROGRAM: LEVEL: message`, or with sd-daemon `<N>` priority prefixes when
 //! stderr goes to the systemd journal; or to syslog's mail facility.
+//!
+//! Not the syslog crate: srsd needs the socket connected before a chroot
+//! and one reconnect when syslogd restarts, with the socket path injected
+//! for tests; the datagram it sends is one `format!`.
 
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};

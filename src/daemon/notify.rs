@@ -1,4 +1,9 @@
 //! systemd readiness and reload notification (sd_notify protocol), without libsystemd.
+//!
+//! Not the sd-notify crate: its `notify` finds `$NOTIFY_SOCKET` and connects
+//! at each call, and a srsd under `--chroot` can no longer reach that path
+//! when it reports a reload or its stop. The socket is connected here once,
+//! before the chroot, and kept.
 
 use std::os::unix::net::UnixDatagram;
 
