@@ -23,7 +23,7 @@ _srsd() {
 
     case "${cmd}" in
         srsd)
-            opts="-c -d -l -k -t -v -h -V --config --domain --listen --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --socket-mode --max-connections --idle-timeout --request-timeout --drain-timeout --allow-non-loopback --line-keep-alive --milter-rewrite --bounce-policy --milter-rewrite-to --bounce-exempt --milter-reject-invalid --milter-reject-bounce --user --group --chroot --pid-file --socket-owner --socket-group --log --syslog-socket --background --log-level --now --check-config --help --version"
+            opts="-c -d -l -k -t -v -h -V --config --domain --listen --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --socket-mode --max-connections --idle-timeout --request-timeout --drain-timeout --allow-non-loopback --line-keep-alive --milter-rewrite --bounce-policy --milter-rewrite-to --bounce-exempt --milter-reject-invalid --milter-reject-bounce --upstream --upstream-protocol --upstream-connect-timeout --upstream-timeout --relay-domain --user --group --chroot --pid-file --socket-owner --socket-group --log --syslog-socket --background --log-level --now --check-config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -130,6 +130,26 @@ _srsd() {
                     return 0
                     ;;
                 --milter-reject-bounce)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upstream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upstream-protocol)
+                    COMPREPLY=($(compgen -W "smtp lmtp" -- "${cur}"))
+                    return 0
+                    ;;
+                --upstream-connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upstream-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay-domain)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

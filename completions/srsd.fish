@@ -1,6 +1,6 @@
 complete -c srsd -s c -l config -d 'Read settings from FILE (key = value, keys named like the long options); options override it' -r -F
 complete -c srsd -s d -l domain -d 'The SRS domain: forward rewrites senders into addresses at it' -r
-complete -c srsd -s l -l listen -d 'A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line, milter, metrics (Prometheus, over HTTP) (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]' -r
+complete -c srsd -s l -l listen -d 'A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line, milter, metrics (Prometheus, over HTTP), relay-pack, relay-unpack (see srsrelay) (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]' -r
 complete -c srsd -s k -l secret-file -d 'Keys file: one secret per line, the first signs, all verify' -r -F
 complete -c srsd -l secret -d 'A secret on the command line (repeatable; visible in ps, prefer --secret-file)' -r
 complete -c srsd -l separator -d 'Initial separator after SRS0/SRS1 in new addresses' -r -f -a "=\t''
@@ -26,6 +26,12 @@ rcpt\t'Refuse at RCPT'"
 complete -c srsd -l bounce-exempt -d 'A local part that always takes bounces, as postmaster does (repeatable)' -r
 complete -c srsd -l milter-reject-invalid -d 'The milter\'s reply to a forged, expired or malformed SRS recipient [default: 550 5.1.1 Invalid SRS address]' -r
 complete -c srsd -l milter-reject-bounce -d 'The milter\'s reply to a forged bounce [default: 554 5.7.1 Bounce to an address this site never used as a sender]' -r
+complete -c srsd -l upstream -d 'The server srsrelay\'s services relay to (relay-pack and relay-unpack listeners)' -r
+complete -c srsd -l upstream-protocol -d 'The protocol the upstream server speaks [default: smtp]' -r -f -a "smtp\t'SMTP or ESMTP'
+lmtp\t'LMTP: one reply per accepted recipient after the message'"
+complete -c srsd -l upstream-connect-timeout -d 'Seconds connecting to the upstream server may take [default: 30]' -r
+complete -c srsd -l upstream-timeout -d 'Seconds the upstream server may take to reply [default: 600]' -r
+complete -c srsd -l relay-domain -d 'Another domain whose senders the relay-pack service leaves alone, besides --domain (repeatable)' -r
 complete -c srsd -l user -d 'Run as this user once the sockets are bound (and its group, unless --group)' -r
 complete -c srsd -l group -d 'Run with this group once the sockets are bound' -r
 complete -c srsd -l chroot -d 'Change root to DIR once the sockets are bound; reloads then read files inside it' -r -F

@@ -33,6 +33,7 @@ for p in srs srsc srs-forwarder srs-reverser; do
     put 0755 "$BINDIR/$p" "$root/bin/$p"
 done
 put 0755 "$BINDIR/srsd" "$root/sbin/srsd"
+put 0755 "$BINDIR/srsrelay" "$root/sbin/srsrelay"
 
 for page in man/*.[158]; do
     section=${page##*.}

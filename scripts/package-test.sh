@@ -37,6 +37,7 @@ trap restore EXIT
 dpkg -i "$deb"
 [ "$(/usr/bin/srs --version)" = "srs $version" ] || fail "srs --version: $(/usr/bin/srs --version)"
 [ "$(/usr/sbin/srsd -v)" = "srsd $version" ] || fail "srsd -v"
+[ "$(/usr/sbin/srsrelay -v)" = "srsrelay $version" ] || fail "srsrelay -v"
 getent passwd srsd >/dev/null || fail "no srsd user"
 keys=/etc/mail-srs/srs-keys
 [ "$(stat -c '%a %G' "$keys")" = "640 srsd" ] || fail "$keys: $(stat -c '%a %G' "$keys")"

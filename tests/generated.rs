@@ -229,13 +229,16 @@ fn man_pages_match_the_clap_definitions() {
         ],
     );
     check(&root().join("man/srsd.conf.5"), &text, &mut drift);
-    // Pages with no options, only the version to fill in.
-    let template = std::fs::read_to_string(root().join("man/src/srs-keys.5.in")).unwrap();
-    let text = fill(
-        &template,
-        &[("VERSION", env!("CARGO_PKG_VERSION").to_owned())],
-    );
-    check(&root().join("man/srs-keys.5"), &text, &mut drift);
+    // Pages with no options of their own, only the version to fill in.
+    for page in ["srs-keys.5", "srsrelay.8"] {
+        let template =
+            std::fs::read_to_string(root().join("man/src").join(format!("{page}.in"))).unwrap();
+        let text = fill(
+            &template,
+            &[("VERSION", env!("CARGO_PKG_VERSION").to_owned())],
+        );
+        check(&root().join("man").join(page), &text, &mut drift);
+    }
     assert!(
         drift.is_empty(),
         "generated files drifted, run SNAPSHOTS=overwrite cargo test --test generated: {drift:?}"

@@ -39,6 +39,7 @@ fn installs_into_destdir() {
         "bin/srs-forwarder",
         "bin/srs-reverser",
         "sbin/srsd",
+        "sbin/srsrelay",
     ] {
         for flag in ["--version", "--help"] {
             let o = Command::new(usr.join(program)).arg(flag).output().unwrap();
@@ -57,6 +58,7 @@ fn installs_into_destdir() {
         "man8/srsd.8",
         "man8/srs-forwarder.8",
         "man8/srs-reverser.8",
+        "man8/srsrelay.8",
     ];
     if let Some(man) = common::peer("man", "man-db") {
         for page in pages {

@@ -3,3 +3,5 @@
 
 pub mod srs;
 pub mod srsc;
+pub mod srsd;
+pub mod srsrelay;

@@ -7,6 +7,7 @@ pub mod legacy;
 pub mod srs;
 pub mod srsc;
 pub mod srsd;
+pub mod srsrelay;
 
 pub use codec::CodecArgs;
 

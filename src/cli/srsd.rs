@@ -33,7 +33,7 @@ pub struct Cli {
     #[arg(short, long, value_name = "DOMAIN", value_parser = super::parse_domain)]
     pub domain: String,
 
-    /// A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line, milter, metrics (Prometheus, over HTTP) (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]
+    /// A listener, PROTOCOL=unix:/PATH or PROTOCOL=inet:HOST:PORT; protocols socketmap, tcp-forward, tcp-reverse, line, milter, metrics (Prometheus, over HTTP), relay-pack, relay-unpack (see srsrelay) (repeatable) [default: socketmap=unix:/var/spool/postfix/srs]
     #[arg(short, long, value_name = "PROTOCOL=ADDRESS")]
     pub listen: Vec<ListenSpec>,
 
@@ -92,6 +92,26 @@ pub struct Cli {
     /// The milter's reply to a forged bounce [default: 554 5.7.1 Bounce to an address this site never used as a sender]
     #[arg(long, value_name = "REPLY", value_parser = parse_reply)]
     pub milter_reject_bounce: Option<String>,
+
+    /// The server srsrelay's services relay to (relay-pack and relay-unpack listeners)
+    #[arg(long, value_name = "HOST:PORT")]
+    pub upstream: Option<String>,
+
+    /// The protocol the upstream server speaks [default: smtp]
+    #[arg(long, value_name = "PROTOCOL", value_enum)]
+    pub upstream_protocol: Option<UpstreamProtocol>,
+
+    /// Seconds connecting to the upstream server may take [default: 30]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub upstream_connect_timeout: Option<u64>,
+
+    /// Seconds the upstream server may take to reply [default: 600]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub upstream_timeout: Option<u64>,
+
+    /// Another domain whose senders the relay-pack service leaves alone, besides --domain (repeatable)
+    #[arg(long, value_name = "DOMAIN", value_parser = super::parse_domain)]
+    pub relay_domain: Vec<String>,
 
     /// Run as this user once the sockets are bound (and its group, unless --group)
     #[arg(long, value_name = "USER")]
@@ -191,6 +211,15 @@ pub fn postsrsd_hint(e: &clap::Error) -> Option<&'static str> {
         "-D" => "postsrsd's -D is --background here",
         _ => return None,
     })
+}
+
+/// `--upstream-protocol` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpstreamProtocol {
+    /// SMTP or ESMTP
+    Smtp,
+    /// LMTP: one reply per accepted recipient after the message
+    Lmtp,
 }
 
 /// `--milter-rewrite` values.
@@ -389,11 +418,11 @@ impl Cli {
 
     /// `--check-config` as srsd runs it: every problem on its own line and
     /// 78, or "configuration OK" and 0.
-    pub fn check_and_report(&self) -> crate::exit::Exit {
+    pub fn check_and_report(&self, prog: &str) -> crate::exit::Exit {
         let problems = self.problems();
-        problems.iter().for_each(|p| eprintln!("srsd: {p}"));
+        problems.iter().for_each(|p| eprintln!("{prog}: {p}"));
         if problems.is_empty() {
-            println!("srsd: configuration OK");
+            println!("{prog}: configuration OK");
             crate::exit::Exit::Ok
         } else {
             crate::exit::Exit::Config
@@ -481,6 +510,24 @@ impl Cli {
         }
     }
 
+    /// Where and how srsrelay's services relay, from these options.
+    pub fn relay_settings(&self) -> crate::protocol::relay::RelaySettings {
+        let d = crate::protocol::relay::RelaySettings::default();
+        crate::protocol::relay::RelaySettings {
+            domains: std::iter::once(self.domain.clone())
+                .chain(self.relay_domain.iter().cloned())
+                .collect(),
+            upstream: self.upstream.clone().unwrap_or_default(),
+            lmtp: self.upstream_protocol == Some(UpstreamProtocol::Lmtp),
+            connect_timeout: self
+                .upstream_connect_timeout
+                .map_or(d.connect_timeout, std::time::Duration::from_secs),
+            reply_timeout: self
+                .upstream_timeout
+                .map_or(d.reply_timeout, std::time::Duration::from_secs),
+        }
+    }
+
     /// The client limits these options give.
     pub fn limits(&self) -> Limits {
         let d = Limits::default();
@@ -498,6 +545,7 @@ impl Cli {
             protocols: crate::protocol::Settings {
                 line_keep_alive: self.line_keep_alive,
                 milter: self.milter_settings(),
+                relay: self.relay_settings(),
                 ..d.protocols
             },
         }
@@ -516,7 +564,7 @@ impl Cli {
         }
         if self.limits() != running.limits() {
             changed.push(
-                "max-connections, idle-timeout, request-timeout, drain-timeout, line-keep-alive or a milter setting",
+                "max-connections, idle-timeout, request-timeout, drain-timeout, line-keep-alive, a milter or a relay setting",
             );
         }
         if self.log_level != running.log_level || self.log != running.log {
@@ -566,6 +614,14 @@ impl Cli {
             refused.push(format!(
                 "domain {PLACEHOLDER_DOMAIN} is the example configuration's placeholder: set domain to your forwarding domain"
             ));
+        }
+        let relays = self
+            .listeners()
+            .iter()
+            .any(|l| l.protocol.wire().relay().is_some());
+        if relays && self.upstream.as_deref().unwrap_or_default().is_empty() {
+            refused
+                .push("relay-pack and relay-unpack listeners need --upstream HOST:PORT".to_owned());
         }
         let mut warnings = Vec::new();
         for spec in self.listeners() {

@@ -13,6 +13,7 @@ pub mod notify;
 pub mod pidfile;
 pub mod privdrop;
 mod ratelimit;
+mod relay;
 pub mod signals;
 pub mod supervise;
 
@@ -381,6 +382,12 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     log::debug!("{} connection opened by {client}", protocol.name());
     let metrics = ctx.shared.metrics();
     metrics.connection(protocol.name(), 1);
+    if let Some(side) = protocol.wire().relay() {
+        relay::connection(stream, client, side, protocol, ctx).await;
+        metrics.connection(protocol.name(), -1);
+        log::debug!("{} connection closed ({client})", protocol.name());
+        return;
+    }
     let guard = ctx.reaper.register(stream.as_raw_fd());
     let mut input = Vec::with_capacity(512);
     let mut out = Vec::with_capacity(512);
@@ -399,16 +406,7 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
         let mut lookup = Lookup::new(&state.srs, &state.domain, ctx.clock.now());
         lookup.metrics = Some(metrics);
         let progress = session.serve(&input, &lookup, &ctx.limits.protocols, &mut out);
-        metrics.add(protocol.name(), &lookup.record);
-        for refusal in lookup.record.take_refusals() {
-            metrics.forgery(&refusal.why);
-            ctx.refusals.warn(format_args!(
-                "refused reverse of {} from {client} ({}): {}",
-                refusal.address,
-                protocol.name(),
-                refusal.why
-            ));
-        }
+        record(ctx, protocol, client, &lookup);
         if progress.oversized > 0 {
             ctx.oversized.warn(format_args!(
                 "{} answer(s) over the {} protocol's length limit refused",
@@ -450,6 +448,22 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     drop(stream);
     metrics.connection(protocol.name(), -1);
     log::debug!("{} connection closed ({client})", protocol.name());
+}
+
+/// Counts what the lookups of one call did, and logs the refusals worth it
+/// with the address and the client.
+fn record(ctx: &Context, protocol: Protocol, client: &str, lookup: &Lookup<'_>) {
+    let metrics = ctx.shared.metrics();
+    metrics.add(protocol.name(), &lookup.record);
+    for refusal in lookup.record.take_refusals() {
+        metrics.forgery(&refusal.why);
+        ctx.refusals.warn(format_args!(
+            "refused reverse of {} from {client} ({}): {}",
+            refusal.address,
+            protocol.name(),
+            refusal.why
+        ));
+    }
 }
 
 /// Lets the daemon hold as many connections as the hard limit allows.

@@ -14,6 +14,7 @@ pub mod line;
 pub mod metrics;
 pub mod milter;
 pub mod netstring;
+pub mod relay;
 pub mod socketmap;
 pub mod tcp_table;
 
@@ -32,6 +33,8 @@ pub struct Settings {
     pub line_keep_alive: bool,
     /// How the milter behaves.
     pub milter: milter::MilterSettings,
+    /// Where srsrelay's services relay to, and for which domains.
+    pub relay: relay::RelaySettings,
 }
 
 impl Default for Settings {
@@ -40,6 +43,7 @@ impl Default for Settings {
             max_netstring: socketmap::MAX_NETSTRING,
             line_keep_alive: false,
             milter: milter::MilterSettings::default(),
+            relay: relay::RelaySettings::default(),
         }
     }
 }
@@ -60,6 +64,13 @@ pub trait Wire: Send + Sync + 'static {
     fn looks_up(&self) -> bool {
         true
     }
+
+    /// For srsrelay's services: which side. Their connections also talk to
+    /// an upstream server, so the daemon runs them as a
+    /// [`relay::RelaySession`], not through [`Wire::open`].
+    fn relay(&self) -> Option<relay::Side> {
+        None
+    }
 }
 
 /// One connection of a protocol: how the bytes it received become replies.
@@ -75,13 +86,15 @@ pub trait Session: Send {
 }
 
 /// Every protocol: the one table of their names.
-pub static PROTOCOLS: [&dyn Wire; 6] = [
+pub static PROTOCOLS: [&dyn Wire; 8] = [
     &socketmap::Socketmap,
     &tcp_table::TcpTable(Direction::Forward),
     &tcp_table::TcpTable(Direction::Reverse),
     &line::Line,
     &milter::Milter,
     &metrics::MetricsWire,
+    &relay::RelayWire(relay::Side::Pack),
+    &relay::RelayWire(relay::Side::Unpack),
 ];
 
 /// Which map a request asks.

@@ -1,0 +1,130 @@
+//! One connection to an srsrelay service: the client's bytes and upstream's
+//! go through a [`RelaySession`], which says what goes where. The message
+//! streams through, so memory per connection does not grow with its size.
+
+use std::os::fd::AsRawFd;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::{Context, Protocol};
+use crate::protocol::Lookup;
+use crate::protocol::relay::{self, RelaySession, Side};
+
+/// Client bytes held unread at most (a client that sends while a DATA
+/// awaits its reply); reading stops there until the session takes them.
+const MAX_HELD: usize = 64 * 1024;
+
+/// Serves one relayed connection until either side ends it.
+pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
+    mut client: S,
+    who: &str,
+    side: Side,
+    protocol: Protocol,
+    ctx: &Context,
+) {
+    let settings = &ctx.limits.protocols.relay;
+    let guard = ctx.reaper.register(client.as_raw_fd());
+    let connected = tokio::time::timeout(
+        settings.connect_timeout,
+        TcpStream::connect(settings.upstream.as_str()),
+    )
+    .await;
+    let mut upstream = match connected {
+        Ok(Ok(s)) => {
+            let _ = s.set_nodelay(true);
+            s
+        }
+        Ok(Err(e)) => return unreachable(&mut client, &settings.upstream, &e.to_string()).await,
+        Err(_) => {
+            let why = format!(
+                "no connection within {} s",
+                settings.connect_timeout.as_secs()
+            );
+            return unreachable(&mut client, &settings.upstream, &why).await;
+        }
+    };
+    let mut session = RelaySession::new(side);
+    let (mut from_client, mut from_upstream) = (Vec::new(), Vec::new());
+    let (mut to_client, mut to_upstream) = (Vec::new(), Vec::new());
+    let (mut cbuf, mut ubuf) = ([0u8; 16 * 1024], [0u8; 4096]);
+    loop {
+        let reply_due = session.waiting_for_upstream();
+        tokio::select! {
+            read = client.read(&mut cbuf), if from_client.len() < MAX_HELD => match read {
+                Ok(n) if n > 0 => {
+                    guard.touch();
+                    from_client.extend_from_slice(&cbuf[..n]);
+                }
+                // The client is gone: upstream is closed with nothing more
+                // sent, so a message cut short is never completed.
+                _ => break,
+            },
+            read = tokio::time::timeout(settings.reply_timeout, upstream.read(&mut ubuf)) => {
+                match read {
+                    Ok(Ok(n)) if n > 0 => from_upstream.extend_from_slice(&ubuf[..n]),
+                    Ok(_) if session.quitting() => break,
+                    Ok(_) => {
+                        log::warn!("{}: upstream {} closed the connection of {who}", protocol.name(), settings.upstream);
+                        to_client.extend_from_slice(relay::UPSTREAM_GONE);
+                        let _ = client.write_all(&to_client).await;
+                        break;
+                    }
+                    Err(_) if !reply_due => continue,
+                    Err(_) => {
+                        log::warn!("{}: upstream {} gave no reply within {} s", protocol.name(), settings.upstream, settings.reply_timeout.as_secs());
+                        to_client.extend_from_slice(relay::UPSTREAM_GONE);
+                        let _ = client.write_all(&to_client).await;
+                        break;
+                    }
+                }
+            }
+        }
+        let state = ctx.shared.load();
+        let mut lookup = Lookup::new(&state.srs, &state.domain, ctx.clock.now());
+        lookup.metrics = Some(ctx.shared.metrics());
+        let up = session.from_upstream(&from_upstream, settings.lmtp, &mut to_client);
+        from_upstream.drain(..up.consumed);
+        // A reply may let the client's held bytes be read (after a 354).
+        let down = session.from_client(
+            &from_client,
+            &lookup,
+            settings,
+            &mut to_client,
+            &mut to_upstream,
+        );
+        from_client.drain(..down.consumed);
+        guard.pending(!from_client.is_empty());
+        super::record(ctx, protocol, who, &lookup);
+        if !to_upstream.is_empty() {
+            let sent =
+                tokio::time::timeout(settings.reply_timeout, upstream.write_all(&to_upstream))
+                    .await;
+            if !matches!(sent, Ok(Ok(()))) {
+                to_client.extend_from_slice(relay::UPSTREAM_GONE);
+                let _ = client.write_all(&to_client).await;
+                break;
+            }
+            to_upstream.clear();
+        }
+        if !to_client.is_empty() {
+            if client.write_all(&to_client).await.is_err() {
+                break;
+            }
+            to_client.clear();
+            guard.touch();
+        }
+        if up.close || down.close {
+            break;
+        }
+    }
+    let _ = client.shutdown().await;
+    drop(guard);
+}
+
+/// Upstream cannot be reached: `421` to the client, and a log line.
+async fn unreachable<S: AsyncWrite + Unpin>(client: &mut S, upstream: &str, why: &str) {
+    log::warn!("upstream {upstream} unreachable: {why}");
+    let _ = client.write_all(relay::UNREACHABLE).await;
+    let _ = client.shutdown().await;
+}

@@ -1,0 +1,585 @@
+//! srsrelay's SMTP, ESMTP and LMTP pass-through, without I/O: a bump in the
+//! wire between an MTA and an upstream server that signs `MAIL FROM` (the
+//! pack service) or reverses SRS recipients in `RCPT TO` (the unpack
+//! service), and otherwise passes bytes on untouched.
+//!
+//! The session sees the client's bytes and upstream's, and says what goes
+//! where. Replies reach the client in command order, also under PIPELINING:
+//! each command leaves an entry in a queue, either a reply upstream owes or
+//! one the relay makes itself (a refused SRS recipient, STARTTLS), and a
+//! reply of the relay's waits until the replies before it have come.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::{Answer, Lookup};
+use crate::srs::{Form, looks_like_srs};
+
+/// Longest command line read from the client, CRLF included: RFC 5321's 512
+/// octets plus room for ESMTP parameters (SMTPUTF8, DSN's ORCPT, AUTH).
+pub const MAX_COMMAND: usize = 2048;
+/// Longest reply line read from upstream, CRLF included: RFC 5321's 512
+/// octets plus room for extensions.
+pub const MAX_REPLY: usize = 2048;
+
+/// Which service a connection came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// Outgoing mail: the envelope sender is signed.
+    Pack,
+    /// Bounces: SRS recipients are reversed.
+    Unpack,
+}
+
+/// How the relay is configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelaySettings {
+    /// Senders at these domains (case-insensitive) are not signed.
+    pub domains: Vec<String>,
+    /// The upstream server, `host:port`.
+    pub upstream: String,
+    /// Upstream speaks LMTP: one reply per accepted recipient after the data.
+    pub lmtp: bool,
+    /// How long connecting to upstream may take.
+    pub connect_timeout: Duration,
+    /// How long upstream may take to answer, or to take what is sent.
+    pub reply_timeout: Duration,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        RelaySettings {
+            domains: Vec::new(),
+            upstream: String::new(),
+            lmtp: false,
+            connect_timeout: Duration::from_secs(30),
+            reply_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// The relay's own replies.
+pub const REFUSED_SRS: &[u8] = b"550 5.1.1 Invalid SRS address\r\n";
+/// STARTTLS cannot be relayed: the relay must read the envelope.
+pub const NO_TLS: &[u8] =
+    b"454 4.7.0 TLS not available: this relay reads the envelope; use TLS on the upstream hop\r\n";
+/// A command line over [`MAX_COMMAND`].
+pub const TOO_LONG: &[u8] = b"500 5.5.2 Line too long\r\n";
+/// Upstream cannot be reached.
+pub const UNREACHABLE: &[u8] = b"421 4.4.1 Upstream server unreachable, try again later\r\n";
+/// Upstream went away or broke the protocol.
+pub const UPSTREAM_GONE: &[u8] = b"421 4.4.2 Upstream server connection lost, try again later\r\n";
+
+/// srsrelay's service on one side, as a listener protocol.
+pub struct RelayWire(pub Side);
+
+impl super::Wire for RelayWire {
+    fn name(&self) -> &'static str {
+        match self.0 {
+            Side::Pack => "relay-pack",
+            Side::Unpack => "relay-unpack",
+        }
+    }
+
+    /// Never used by the daemon (see [`super::Wire::relay`]): a session
+    /// that closes at once.
+    fn open(&self) -> Box<dyn super::Session> {
+        Box::new(Closed)
+    }
+
+    fn relay(&self) -> Option<Side> {
+        Some(self.0)
+    }
+}
+
+struct Closed;
+
+impl super::Session for Closed {
+    fn serve(
+        &mut self,
+        input: &[u8],
+        _: &Lookup<'_>,
+        _: &super::Settings,
+        _: &mut Vec<u8>,
+    ) -> super::Progress {
+        super::Progress {
+            consumed: input.len(),
+            close: true,
+            ..super::Progress::default()
+        }
+    }
+}
+
+/// A reply the client is owed, in command order.
+#[derive(Debug)]
+enum Pending {
+    /// Upstream owes the reply to this kind of command.
+    Upstream(Expect),
+    /// The relay answers this one itself.
+    Local(&'static [u8]),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    Greeting,
+    Hello,
+    Mail,
+    Rcpt,
+    Data,
+    /// The end of the message (the dot, or BDAT LAST): one reply, or under
+    /// LMTP one per accepted recipient; `left` is set at the first.
+    MessageEnd {
+        left: Option<usize>,
+    },
+    Chunk,
+    Reset,
+    Quit,
+    Other,
+}
+
+/// What the client's bytes are, at the current point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Command,
+    /// Skipping the rest of an over-long command line.
+    SkipLine,
+    /// Message text after 354; `matched` bytes of CRLF.CRLF seen so far.
+    Data {
+        matched: usize,
+    },
+    /// A BDAT chunk with this many bytes still to pass.
+    Chunk {
+        left: u64,
+    },
+}
+
+/// What one call did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Step {
+    /// Bytes of input consumed.
+    pub consumed: usize,
+    /// Close both connections once what is owed is written.
+    pub close: bool,
+}
+
+/// One relayed connection.
+#[derive(Debug)]
+pub struct RelaySession {
+    side: Side,
+    mode: Mode,
+    /// A DATA awaits its reply: what the client sends next is message text
+    /// or a command depending on it, so nothing is read until it comes.
+    awaiting_data_reply: bool,
+    pending: VecDeque<Pending>,
+    /// Recipients upstream accepted in this transaction (LMTP's reply count).
+    accepted: usize,
+    /// Lines of an upstream reply not yet complete.
+    reply: Vec<u8>,
+    quitting: bool,
+}
+
+impl RelaySession {
+    /// A connection to `side`, before upstream's greeting.
+    pub fn new(side: Side) -> RelaySession {
+        RelaySession {
+            side,
+            mode: Mode::Command,
+            awaiting_data_reply: false,
+            pending: VecDeque::from([Pending::Upstream(Expect::Greeting)]),
+            accepted: 0,
+            reply: Vec::new(),
+            quitting: false,
+        }
+    }
+
+    /// Whether upstream owes a reply (so its silence is a timeout).
+    pub fn waiting_for_upstream(&self) -> bool {
+        self.pending
+            .iter()
+            .any(|p| matches!(p, Pending::Upstream(_)))
+    }
+
+    /// Whether the client asked to quit and upstream answered: upstream
+    /// closing now is the normal end.
+    pub fn quitting(&self) -> bool {
+        self.quitting && !self.waiting_for_upstream()
+    }
+
+    /// Handles the client's bytes at the front of `input`: commands, message
+    /// text, chunks. What goes upstream is appended to `upstream`, replies
+    /// the relay makes to `client`.
+    pub fn from_client(
+        &mut self,
+        input: &[u8],
+        lookup: &Lookup<'_>,
+        settings: &RelaySettings,
+        client: &mut Vec<u8>,
+        upstream: &mut Vec<u8>,
+    ) -> Step {
+        let mut step = Step::default();
+        while step.consumed < input.len() {
+            let rest = &input[step.consumed..];
+            match self.mode {
+                Mode::Data { matched } => {
+                    let (used, ended, matched) = scan(rest, matched);
+                    upstream.extend_from_slice(&rest[..used]);
+                    step.consumed += used;
+                    if ended {
+                        self.mode = Mode::Command;
+                        self.pending
+                            .push_back(Pending::Upstream(Expect::MessageEnd { left: None }));
+                    } else {
+                        self.mode = Mode::Data { matched };
+                    }
+                }
+                Mode::Chunk { left } => {
+                    let n = usize::try_from(left).unwrap_or(usize::MAX).min(rest.len());
+                    upstream.extend_from_slice(&rest[..n]);
+                    step.consumed += n;
+                    let left = left - n as u64;
+                    self.mode = if left == 0 {
+                        Mode::Command
+                    } else {
+                        Mode::Chunk { left }
+                    };
+                }
+                Mode::SkipLine => match memchr::memchr(b'\n', rest) {
+                    Some(eol) => {
+                        step.consumed += eol + 1;
+                        self.mode = Mode::Command;
+                    }
+                    None => step.consumed = input.len(),
+                },
+                Mode::Command => {
+                    if self.awaiting_data_reply {
+                        break;
+                    }
+                    let Some(eol) = memchr::memchr(b'\n', rest) else {
+                        if rest.len() >= MAX_COMMAND {
+                            self.answer(TOO_LONG, client);
+                            self.mode = Mode::SkipLine;
+                            step.consumed = input.len();
+                        }
+                        break;
+                    };
+                    let line = &rest[..=eol];
+                    step.consumed += eol + 1;
+                    if line.len() > MAX_COMMAND {
+                        self.answer(TOO_LONG, client);
+                        continue;
+                    }
+                    self.command(line, lookup, settings, client, upstream);
+                }
+            }
+        }
+        step
+    }
+
+    /// One command line from the client, with its line end.
+    fn command(
+        &mut self,
+        line: &[u8],
+        lookup: &Lookup<'_>,
+        settings: &RelaySettings,
+        client: &mut Vec<u8>,
+        upstream: &mut Vec<u8>,
+    ) {
+        let verb = line
+            .split(|&b| b == b' ' || b == b'\r' || b == b'\n')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let expect = match verb.as_slice() {
+            b"MAIL" => {
+                if self.side == Side::Pack
+                    && let Some(signed) = sign_sender(line, lookup, settings)
+                {
+                    upstream.extend_from_slice(&signed);
+                    self.pending.push_back(Pending::Upstream(Expect::Mail));
+                    return;
+                }
+                Expect::Mail
+            }
+            b"RCPT" if self.side == Side::Unpack => match reverse_recipient(line, lookup) {
+                Reversal::NotSrs => Expect::Rcpt,
+                Reversal::Reversed(rewritten) => {
+                    upstream.extend_from_slice(&rewritten);
+                    self.pending.push_back(Pending::Upstream(Expect::Rcpt));
+                    return;
+                }
+                Reversal::Refused => {
+                    self.answer(REFUSED_SRS, client);
+                    return;
+                }
+            },
+            b"RCPT" => Expect::Rcpt,
+            b"DATA" if is_bare(line, 4) => {
+                self.awaiting_data_reply = true;
+                Expect::Data
+            }
+            b"BDAT" => match chunk(line) {
+                Some((size, last)) => {
+                    if size > 0 {
+                        self.mode = Mode::Chunk { left: size };
+                    }
+                    if last {
+                        Expect::MessageEnd { left: None }
+                    } else {
+                        Expect::Chunk
+                    }
+                }
+                None => Expect::Other,
+            },
+            b"STARTTLS" => {
+                self.answer(NO_TLS, client);
+                return;
+            }
+            b"EHLO" | b"HELO" | b"LHLO" => Expect::Hello,
+            b"RSET" => Expect::Reset,
+            b"QUIT" => {
+                self.quitting = true;
+                Expect::Quit
+            }
+            _ => Expect::Other,
+        };
+        upstream.extend_from_slice(line);
+        self.pending.push_back(Pending::Upstream(expect));
+    }
+
+    /// Queues a reply of the relay's own, sent once the replies before it are.
+    fn answer(&mut self, reply: &'static [u8], client: &mut Vec<u8>) {
+        self.pending.push_back(Pending::Local(reply));
+        self.flush_local(client);
+    }
+
+    fn flush_local(&mut self, client: &mut Vec<u8>) {
+        while let Some(Pending::Local(reply)) = self.pending.front() {
+            client.extend_from_slice(reply);
+            self.pending.pop_front();
+        }
+    }
+
+    /// Handles upstream's bytes at the front of `input`: each complete reply
+    /// goes to the client in its turn (EHLO's without STARTTLS).
+    pub fn from_upstream(&mut self, input: &[u8], lmtp: bool, client: &mut Vec<u8>) -> Step {
+        let mut step = Step::default();
+        loop {
+            let rest = &input[step.consumed..];
+            let Some(eol) = memchr::memchr(b'\n', rest) else {
+                if rest.len() >= MAX_REPLY {
+                    client.extend_from_slice(UPSTREAM_GONE);
+                    step.consumed = input.len();
+                    step.close = true;
+                }
+                return step;
+            };
+            let line = &rest[..=eol];
+            step.consumed += eol + 1;
+            if line.len() > MAX_REPLY || line.len() < 4 || !line[..3].iter().all(u8::is_ascii_digit)
+            {
+                client.extend_from_slice(UPSTREAM_GONE);
+                step.close = true;
+                return step;
+            }
+            self.reply.extend_from_slice(line);
+            // "250-..." continues the reply; "250 ..." or "250" ends it.
+            if line[3] == b'-' {
+                continue;
+            }
+            let reply = std::mem::take(&mut self.reply);
+            if self.reply_done(&reply, lmtp, client) {
+                step.close = true;
+                return step;
+            }
+        }
+    }
+
+    /// One whole reply from upstream; true when the connection must close.
+    fn reply_done(&mut self, reply: &[u8], lmtp: bool, client: &mut Vec<u8>) -> bool {
+        let code = &reply[..3];
+        let positive = reply[0] == b'2';
+        let expect = match self.pending.front_mut() {
+            Some(Pending::Upstream(e)) => e,
+            // Nothing asked (a 421 before closing, say): pass it on.
+            _ => {
+                client.extend_from_slice(reply);
+                return code == b"421";
+            }
+        };
+        let mut done = true;
+        match expect {
+            Expect::Hello => {
+                client.extend_from_slice(&without_starttls(reply));
+                self.pending.pop_front();
+                self.flush_local(client);
+                return code == b"421";
+            }
+            Expect::Mail | Expect::Reset if positive => self.accepted = 0,
+            Expect::Rcpt if positive => self.accepted += 1,
+            Expect::Data => {
+                self.awaiting_data_reply = false;
+                if code == b"354" {
+                    self.mode = Mode::Data { matched: 2 };
+                }
+            }
+            Expect::MessageEnd { left } => {
+                let n = left.get_or_insert(if lmtp { self.accepted.max(1) } else { 1 });
+                *n -= 1;
+                done = *n == 0;
+                if done {
+                    self.accepted = 0;
+                }
+            }
+            _ => {}
+        }
+        client.extend_from_slice(reply);
+        if done {
+            self.pending.pop_front();
+            self.flush_local(client);
+        }
+        code == b"421"
+    }
+}
+
+/// Scans message text for its end, CRLF.CRLF: the bytes to pass on (all of
+/// `rest`, or up to and including the terminator), whether it ended, and
+/// how much of the terminator the passed bytes end with. `matched` is that
+/// of the bytes before (2, "CRLF", right after the 354: a message may be
+/// empty).
+fn scan(rest: &[u8], matched: usize) -> (usize, bool, usize) {
+    const END: &[u8] = b"\r\n.\r\n";
+    let mut m = matched;
+    for (i, &b) in rest.iter().enumerate() {
+        m = if b == END[m] {
+            m + 1
+        } else if b == b'\r' {
+            1
+        } else {
+            0
+        };
+        if m == END.len() {
+            return (i + 1, true, 0);
+        }
+    }
+    (rest.len(), false, m)
+}
+
+/// Whether `line` is the verb of `len` bytes alone, with its line end.
+fn is_bare(line: &[u8], len: usize) -> bool {
+    matches!(&line[len..], b"\r\n" | b"\n")
+}
+
+/// `BDAT size [LAST]`: the size and whether it is the last chunk.
+fn chunk(line: &[u8]) -> Option<(u64, bool)> {
+    let text = std::str::from_utf8(line)
+        .ok()?
+        .trim_end_matches(['\r', '\n']);
+    let mut words = text.split(' ').skip(1);
+    let size = words.next()?.parse().ok()?;
+    let last = match words.next() {
+        None => false,
+        Some(w) if w.eq_ignore_ascii_case("LAST") => true,
+        Some(_) => return None,
+    };
+    words.next().is_none().then_some((size, last))
+}
+
+/// `MAIL FROM:<address>rest` or `RCPT TO:<address>rest` in RFC 5321's
+/// strict form (verb in any case, no space before `<`): the address and
+/// everything after its `>`, parameters and line end included.
+fn envelope<'a>(line: &'a [u8], prefix: &[u8]) -> Option<(&'a str, &'a [u8])> {
+    let head = line.get(..prefix.len())?;
+    if !head.eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    let after = &line[prefix.len()..];
+    let close = memchr::memchr(b'>', after)?;
+    let address = std::str::from_utf8(&after[..close]).ok()?;
+    Some((address, &after[close + 1..]))
+}
+
+/// The signed `MAIL FROM` line, or `None` to pass the line as it is: a
+/// malformed line, the null sender, a listed domain, or a sender the
+/// forward rules leave alone.
+fn sign_sender(line: &[u8], lookup: &Lookup<'_>, settings: &RelaySettings) -> Option<Vec<u8>> {
+    let (sender, rest) = envelope(line, b"MAIL FROM:<")?;
+    let (_, host) = sender.rsplit_once('@')?;
+    if settings
+        .domains
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(host.trim_end_matches('.')))
+    {
+        return None;
+    }
+    let srs_domain = settings.domains.first()?;
+    match lookup.forward(sender, srs_domain, Form::External) {
+        Answer::Found(signed) => {
+            let mut out = Vec::with_capacity(line.len() + signed.len());
+            out.extend_from_slice(&line[..11]);
+            out.extend_from_slice(signed.as_bytes());
+            out.push(b'>');
+            out.extend_from_slice(rest);
+            Some(out)
+        }
+        Answer::NotFound(_) => None,
+    }
+}
+
+enum Reversal {
+    /// Not an SRS recipient (or not in the strict form): passed on.
+    NotSrs,
+    /// The line with the original address in place of the SRS one.
+    Reversed(Vec<u8>),
+    /// Forged, expired or malformed: answered here, never sent upstream.
+    Refused,
+}
+
+fn reverse_recipient(line: &[u8], lookup: &Lookup<'_>) -> Reversal {
+    let Some((address, rest)) = envelope(line, b"RCPT TO:<") else {
+        return Reversal::NotSrs;
+    };
+    if !looks_like_srs(address) {
+        return Reversal::NotSrs;
+    }
+    match lookup.reverse(address, Form::External) {
+        Answer::Found(original) => {
+            let mut out = Vec::with_capacity(line.len() + original.len());
+            out.extend_from_slice(&line[..9]);
+            out.extend_from_slice(original.as_bytes());
+            out.push(b'>');
+            out.extend_from_slice(rest);
+            Reversal::Reversed(out)
+        }
+        Answer::NotFound(_) => Reversal::Refused,
+    }
+}
+
+/// An EHLO (or LHLO) reply without its STARTTLS line; the line before a
+/// removed last line becomes the last.
+fn without_starttls(reply: &[u8]) -> Vec<u8> {
+    let lines: Vec<&[u8]> = reply.split_inclusive(|&b| b == b'\n').collect();
+    let kept: Vec<&[u8]> = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, l)| {
+            *i == 0 || {
+                let text = &l[4.min(l.len())..];
+                let word = text
+                    .split(|&b| b == b' ' || b == b'\r' || b == b'\n')
+                    .next()
+                    .unwrap_or_default();
+                !word.eq_ignore_ascii_case(b"STARTTLS")
+            }
+        })
+        .map(|(_, l)| *l)
+        .collect();
+    let mut out = Vec::with_capacity(reply.len());
+    for (i, l) in kept.iter().enumerate() {
+        let start = out.len();
+        out.extend_from_slice(l);
+        if matches!(l[3], b'-' | b' ') {
+            out[start + 3] = if i + 1 == kept.len() { b' ' } else { b'-' };
+        }
+    }
+    out
+}

@@ -1,0 +1,372 @@
+//! srsrelay's SMTP/LMTP pass-through without I/O: what reaches upstream and
+//! what reaches the client, byte for byte, for each case the relay must get
+//! right (rewriting, reply order under PIPELINING, DATA and BDAT, LMTP,
+//! limits, STARTTLS).
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use mail_srs::protocol::Lookup;
+use mail_srs::protocol::relay::{RelaySession, RelaySettings, Side};
+use mail_srs::srs::{Options, Srs};
+
+/// Day 20780 (stamp JM).
+const NOW: u64 = 1_795_435_200;
+
+fn srs() -> Srs {
+    Srs::new(&["s3cret"], Options::default()).unwrap()
+}
+
+fn settings(lmtp: bool) -> RelaySettings {
+    RelaySettings {
+        domains: vec!["example.com".into(), "example.org".into()],
+        upstream: "upstream.test:25".into(),
+        lmtp,
+        ..RelaySettings::default()
+    }
+}
+
+/// A session driven by hand: bytes in from either side, what came out.
+struct Relay {
+    session: RelaySession,
+    srs: Srs,
+    settings: RelaySettings,
+    held: Vec<u8>,
+    upstream: Vec<u8>,
+    client: Vec<u8>,
+    closed: bool,
+}
+
+impl Relay {
+    fn new(side: Side, lmtp: bool) -> Relay {
+        let mut r = Relay {
+            session: RelaySession::new(side),
+            srs: srs(),
+            settings: settings(lmtp),
+            held: Vec::new(),
+            upstream: Vec::new(),
+            client: Vec::new(),
+            closed: false,
+        };
+        r.upstream_sends("220 upstream.test ESMTP\r\n");
+        assert_eq!(r.sent_to_client(), "220 upstream.test ESMTP\r\n");
+        r
+    }
+
+    fn client_sends(&mut self, bytes: &[u8]) {
+        self.held.extend_from_slice(bytes);
+        self.pump();
+    }
+
+    fn upstream_sends(&mut self, text: &str) {
+        let step =
+            self.session
+                .from_upstream(text.as_bytes(), self.settings.lmtp, &mut self.client);
+        assert_eq!(step.consumed, text.len(), "whole replies are consumed");
+        self.closed |= step.close;
+        self.pump();
+    }
+
+    fn pump(&mut self) {
+        let lookup = Lookup::new(
+            &self.srs,
+            "example.com",
+            UNIX_EPOCH + Duration::from_secs(NOW),
+        );
+        let step = self.session.from_client(
+            &self.held,
+            &lookup,
+            &self.settings,
+            &mut self.client,
+            &mut self.upstream,
+        );
+        self.held.drain(..step.consumed);
+        self.closed |= step.close;
+    }
+
+    fn sent_upstream(&mut self) -> String {
+        String::from_utf8(std::mem::take(&mut self.upstream)).unwrap()
+    }
+
+    fn sent_to_client(&mut self) -> String {
+        String::from_utf8(std::mem::take(&mut self.client)).unwrap()
+    }
+}
+
+fn signed(sender: &str) -> String {
+    match srs()
+        .forward(sender, "example.com", UNIX_EPOCH + Duration::from_secs(NOW))
+        .unwrap()
+    {
+        mail_srs::Forwarded::Rewritten(a) => a,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn pack_signs_outside_senders_only_and_keeps_parameters() {
+    let alice = signed("alice@origin.example");
+    for (line, sent) in [
+        (
+            "MAIL FROM:<alice@origin.example> SIZE=1000 BODY=8BITMIME\r\n".to_owned(),
+            format!("MAIL FROM:<{alice}> SIZE=1000 BODY=8BITMIME\r\n"),
+        ),
+        // Any case of the verb; the address as given.
+        (
+            "mail from:<alice@origin.example>\r\n".to_owned(),
+            format!("mail from:<{alice}>\r\n"),
+        ),
+        // Listed domains, in any case, pass as they are.
+        (
+            "MAIL FROM:<bob@Example.ORG>\r\n".to_owned(),
+            "MAIL FROM:<bob@Example.ORG>\r\n".to_owned(),
+        ),
+        (
+            "MAIL FROM:<bob@example.com>\r\n".to_owned(),
+            "MAIL FROM:<bob@example.com>\r\n".to_owned(),
+        ),
+        // The null sender, and what is not the strict form, pass unchanged.
+        ("MAIL FROM:<>\r\n".to_owned(), "MAIL FROM:<>\r\n".to_owned()),
+        (
+            "MAIL FROM: <alice@origin.example>\r\n".to_owned(),
+            "MAIL FROM: <alice@origin.example>\r\n".to_owned(),
+        ),
+        (
+            "MAIL FROM:alice@origin.example\r\n".to_owned(),
+            "MAIL FROM:alice@origin.example\r\n".to_owned(),
+        ),
+    ] {
+        let mut r = Relay::new(Side::Pack, false);
+        r.client_sends(line.as_bytes());
+        assert_eq!(r.sent_upstream(), sent, "{line:?}");
+        r.upstream_sends("250 2.1.0 Ok\r\n");
+        assert_eq!(r.sent_to_client(), "250 2.1.0 Ok\r\n");
+    }
+    // The pack side leaves recipients alone, SRS or not.
+    let mut r = Relay::new(Side::Pack, false);
+    let rcpt = format!("RCPT TO:<{alice}> NOTIFY=NEVER\r\n");
+    r.client_sends(rcpt.as_bytes());
+    assert_eq!(r.sent_upstream(), rcpt);
+}
+
+#[test]
+fn unpack_reverses_and_refuses_in_command_order() {
+    let alice = signed("alice@origin.example");
+    let forged = format!("SRS0=AAAA{}", &alice[9..]);
+    let mut r = Relay::new(Side::Unpack, false);
+    // One pipelined group: MAIL, a good SRS recipient (at the hidden
+    // transport domain), a forged one, a plain one, DATA.
+    let hidden = alice.replace("@example.com", "@SRS.emCTfnXjF");
+    let group = format!(
+        "MAIL FROM:<>\r\nRCPT TO:<{hidden}> ORCPT=rfc822;x@y\r\nRCPT TO:<{forged}>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\n"
+    );
+    r.client_sends(group.as_bytes());
+    // The forged recipient never goes upstream.
+    assert_eq!(
+        r.sent_upstream(),
+        "MAIL FROM:<>\r\nRCPT TO:<alice@origin.example> ORCPT=rfc822;x@y\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\n"
+    );
+    // Its 550 waits for the replies before it.
+    assert_eq!(r.sent_to_client(), "");
+    r.upstream_sends("250 2.1.0 Ok\r\n");
+    assert_eq!(r.sent_to_client(), "250 2.1.0 Ok\r\n");
+    r.upstream_sends("250 2.1.5 Ok\r\n");
+    assert_eq!(
+        r.sent_to_client(),
+        "250 2.1.5 Ok\r\n550 5.1.1 Invalid SRS address\r\n"
+    );
+    r.upstream_sends("250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+    assert_eq!(
+        r.sent_to_client(),
+        "250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
+    );
+}
+
+#[test]
+fn a_refusal_first_in_line_is_sent_at_once() {
+    let mut r = Relay::new(Side::Unpack, false);
+    r.client_sends(b"RCPT TO:<SRS0=xxxx=JM=origin.example=alice@example.com>\r\n");
+    assert_eq!(r.sent_upstream(), "");
+    assert_eq!(r.sent_to_client(), "550 5.1.1 Invalid SRS address\r\n");
+    // Expired: signed 22 days before.
+    let old = match srs()
+        .forward(
+            "alice@origin.example",
+            "example.com",
+            UNIX_EPOCH + Duration::from_secs(NOW - 22 * 86_400),
+        )
+        .unwrap()
+    {
+        mail_srs::Forwarded::Rewritten(a) => a,
+        other => panic!("{other:?}"),
+    };
+    r.client_sends(format!("RCPT TO:<{old}>\r\n").as_bytes());
+    assert_eq!(r.sent_to_client(), "550 5.1.1 Invalid SRS address\r\n");
+}
+
+#[test]
+fn data_passes_untouched_to_its_own_end() {
+    let mut r = Relay::new(Side::Pack, false);
+    r.client_sends(b"DATA\r\n");
+    assert_eq!(r.sent_upstream(), "DATA\r\n");
+    // Sent before the 354 (a client that does not wait): held, not parsed.
+    r.client_sends(b"MAIL FROM:<x@evil.example>\r\n");
+    assert_eq!(r.sent_upstream(), "");
+    r.upstream_sends("354 go ahead\r\n");
+    assert_eq!(r.sent_to_client(), "354 go ahead\r\n");
+    // The held bytes were message text: passed as they are.
+    assert_eq!(r.sent_upstream(), "MAIL FROM:<x@evil.example>\r\n");
+    // Dot-stuffed lines, a command-like line, binary and 8-bit bytes, a
+    // terminator split across reads.
+    let body: &[u8] = b"..leading dot\r\nRCPT TO:<SRS0=x@y>\r\n\xff\x00\xe9t\xc3\xa9\r\n\r";
+    r.client_sends(body);
+    r.client_sends(b"\n.");
+    assert_eq!(r.sent_to_client(), "");
+    r.client_sends(b"\r\nQUIT\r\n");
+    // QUIT may follow the dot at once (RFC 2920); its reply comes after.
+    let mut want = body.to_vec();
+    want.extend_from_slice(b"\n.\r\nQUIT\r\n");
+    assert_eq!(std::mem::take(&mut r.upstream), want);
+    r.upstream_sends("250 2.0.0 queued\r\n221 bye\r\n");
+    assert_eq!(r.sent_to_client(), "250 2.0.0 queued\r\n221 bye\r\n");
+    assert!(r.session.quitting());
+}
+
+#[test]
+fn an_empty_message_ends_at_once_and_a_refused_data_is_no_message() {
+    let mut r = Relay::new(Side::Pack, false);
+    r.client_sends(b"DATA\r\n");
+    r.upstream_sends("354 go\r\n");
+    r.client_sends(b".\r\nRSET\r\n");
+    assert_eq!(r.sent_upstream(), "DATA\r\n.\r\nRSET\r\n");
+    let mut r = Relay::new(Side::Pack, false);
+    r.client_sends(b"DATA\r\nRSET\r\n");
+    r.upstream_sends("554 5.5.1 no valid recipients\r\n");
+    assert_eq!(r.sent_upstream(), "DATA\r\nRSET\r\n");
+}
+
+#[test]
+fn bdat_passes_exactly_the_announced_bytes() {
+    let mut r = Relay::new(Side::Unpack, false);
+    // A lone "." line and a command-like line inside a chunk are data.
+    let chunk1 = b"Subject: t\r\n\r\n.\r\nRCPT TO:<SRS0=xxxx=JM=a=b@c>\r\n";
+    let chunk2 = b"bye\r\n";
+    let mut bytes = format!("BDAT {}\r\n", chunk1.len()).into_bytes();
+    bytes.extend_from_slice(chunk1);
+    bytes.extend_from_slice(format!("BDAT {} LAST\r\n", chunk2.len()).as_bytes());
+    bytes.extend_from_slice(chunk2);
+    bytes.extend_from_slice(b"QUIT\r\n");
+    // Split at every byte boundary: the same bytes go upstream.
+    for split in 1..bytes.len() {
+        let mut r2 = Relay::new(Side::Unpack, false);
+        r2.client_sends(&bytes[..split]);
+        r2.client_sends(&bytes[split..]);
+        assert_eq!(std::mem::take(&mut r2.upstream), bytes, "split at {split}");
+    }
+    r.client_sends(&bytes);
+    assert_eq!(std::mem::take(&mut r.upstream), bytes);
+    r.upstream_sends("250 2.0.0 chunk\r\n250 2.0.0 queued\r\n221 bye\r\n");
+    assert_eq!(
+        r.sent_to_client(),
+        "250 2.0.0 chunk\r\n250 2.0.0 queued\r\n221 bye\r\n"
+    );
+}
+
+#[test]
+fn lmtp_gets_one_reply_per_accepted_recipient() {
+    let alice = signed("alice@origin.example");
+    let mut r = Relay::new(Side::Unpack, true);
+    r.client_sends(
+        format!(
+            "LHLO relay.test\r\nMAIL FROM:<>\r\nRCPT TO:<{alice}>\r\nRCPT TO:<bob@example.com>\r\nRCPT TO:<nobody@example.com>\r\nRCPT TO:<SRS0=bad=JM=a.example=b@example.com>\r\nDATA\r\n"
+        )
+        .as_bytes(),
+    );
+    r.upstream_sends("250-lmtp.test\r\n250 PIPELINING\r\n250 ok\r\n250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n");
+    assert_eq!(
+        r.sent_to_client(),
+        "250-lmtp.test\r\n250 PIPELINING\r\n250 ok\r\n250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n550 5.1.1 Invalid SRS address\r\n"
+    );
+    r.upstream_sends("354 go\r\n");
+    r.client_sends(b"hello\r\n.\r\nRSET\r\n");
+    assert_eq!(
+        r.sent_upstream(),
+        format!(
+            "LHLO relay.test\r\nMAIL FROM:<>\r\nRCPT TO:<alice@origin.example>\r\nRCPT TO:<bob@example.com>\r\nRCPT TO:<nobody@example.com>\r\nDATA\r\nhello\r\n.\r\nRSET\r\n"
+        )
+    );
+    // Two accepted recipients: two replies belong to the message, then RSET's.
+    r.upstream_sends("250 2.0.0 alice ok\r\n");
+    assert_eq!(r.sent_to_client(), "354 go\r\n250 2.0.0 alice ok\r\n");
+    r.upstream_sends("452 4.2.2 bob over quota\r\n250 2.0.0 reset\r\n");
+    assert_eq!(
+        r.sent_to_client(),
+        "452 4.2.2 bob over quota\r\n250 2.0.0 reset\r\n"
+    );
+    assert!(!r.session.waiting_for_upstream());
+}
+
+#[test]
+fn starttls_is_neither_offered_nor_relayed() {
+    let mut r = Relay::new(Side::Pack, false);
+    r.client_sends(b"EHLO client.test\r\n");
+    r.upstream_sends(
+        "250-up.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250-CHUNKING\r\n250 starttls\r\n",
+    );
+    assert_eq!(
+        r.sent_to_client(),
+        "250-up.test\r\n250-PIPELINING\r\n250 CHUNKING\r\n"
+    );
+    r.client_sends(b"STARTTLS\r\n");
+    assert_eq!(r.sent_upstream(), "EHLO client.test\r\n");
+    assert_eq!(
+        r.sent_to_client(),
+        "454 4.7.0 TLS not available: this relay reads the envelope; use TLS on the upstream hop\r\n"
+    );
+    // AUTH, XCLIENT and XFORWARD pass through.
+    r.client_sends(b"AUTH PLAIN AGFAYg==\r\nXCLIENT ADDR=192.0.2.1\r\nXFORWARD NAME=x\r\n");
+    assert_eq!(
+        r.sent_upstream(),
+        "AUTH PLAIN AGFAYg==\r\nXCLIENT ADDR=192.0.2.1\r\nXFORWARD NAME=x\r\n"
+    );
+}
+
+#[test]
+fn over_long_lines_are_refused_and_upstream_421_closes() {
+    let mut r = Relay::new(Side::Pack, false);
+    let mut long = vec![b'x'; 5000];
+    long.extend_from_slice(b"\r\nNOOP\r\n");
+    r.client_sends(&long[..3000]);
+    assert_eq!(r.sent_to_client(), "500 5.5.2 Line too long\r\n");
+    r.client_sends(&long[3000..]);
+    assert_eq!(r.sent_upstream(), "NOOP\r\n");
+    // A complete line over the limit, in one read.
+    let mut line = vec![b'y'; 2100];
+    line.extend_from_slice(b"\r\n");
+    r.client_sends(&line);
+    // Its 500 waits for the reply to the NOOP before it.
+    assert_eq!(r.sent_to_client(), "");
+    assert_eq!(r.sent_upstream(), "");
+    r.upstream_sends("250 ok\r\n421 4.4.2 upstream.test closing\r\n");
+    assert_eq!(
+        r.sent_to_client(),
+        "250 ok\r\n500 5.5.2 Line too long\r\n421 4.4.2 upstream.test closing\r\n"
+    );
+    assert!(r.closed);
+}
+
+#[test]
+fn an_over_long_or_broken_reply_ends_the_session_with_421() {
+    let mut r = Relay::new(Side::Pack, false);
+    r.client_sends(b"NOOP\r\n");
+    let mut reply = b"250 ".to_vec();
+    reply.extend(vec![b'z'; 3000]);
+    let step = r.session.from_upstream(&reply, false, &mut r.client);
+    assert!(step.close);
+    assert_eq!(
+        r.sent_to_client(),
+        "421 4.4.2 Upstream server connection lost, try again later\r\n"
+    );
+    let mut r = Relay::new(Side::Pack, false);
+    let step = r.session.from_upstream(b"hello\r\n", false, &mut r.client);
+    assert!(step.close);
+}

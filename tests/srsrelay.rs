@@ -1,0 +1,765 @@
+//! srsrelay as a process, against real peers: swaks (with --pipeline) as
+//! the client and aiosmtpd's SMTP and LMTP servers as upstream; real Postfix
+//! wired as the README says; a real Postfix smtpd taking BDAT chunks; and
+//! scripted upstreams that refuse, close, stall, or see a client vanish.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// 2026-11-23 12:00 UTC, day 20780, stamp JM.
+const NOW: u64 = 1_795_435_200;
+const SRS_DOMAIN: &str = "fwd.example";
+
+/// A running srsrelay, its log, and its two ports.
+struct Relay {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+    pack: u16,
+    unpack: u16,
+}
+
+impl Relay {
+    /// srsrelay on 127.0.0.1 (ports 0) toward `upstream`, for fwd.example
+    /// and other.example, with the keys in `keys`, and `extra` options.
+    fn start(keys: &Path, upstream: u16, extra: &[&str]) -> Relay {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_srsrelay"))
+            .args(["--now", &NOW.to_string(), "-k"])
+            .arg(keys)
+            .args(extra)
+            .args(["127.0.0.1", "0", "0", "127.0.0.1", &upstream.to_string()])
+            .args([SRS_DOMAIN, "Other.Example"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let mut r = Relay {
+            child,
+            log,
+            pack: 0,
+            unpack: 0,
+        };
+        let serving = r.wait_for_log("serving");
+        let port = |name: &str| -> u16 {
+            let needle = format!("{name}=inet:127.0.0.1:");
+            let at = serving.find(&needle).unwrap() + needle.len();
+            serving[at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .unwrap()
+        };
+        (r.pack, r.unpack) = (port("relay-pack"), port("relay-unpack"));
+        r
+    }
+
+    /// Waits (at most 20 s) for a log line containing `text`, and gives it.
+    fn wait_for_log(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(l) = self.log.lock().unwrap().iter().find(|l| l.contains(text)) {
+                return l.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line {text:?}; log: {:?}",
+                self.log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A private keys file.
+fn keys(dir: &Path, content: &str) -> PathBuf {
+    let path = dir.join("keys");
+    std::fs::write(&path, content).unwrap();
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut std::fs::metadata(&path).unwrap().permissions(),
+        0o600,
+    );
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    path
+}
+
+/// `srs` with the same keys and time, to know the addresses to expect.
+fn srs(keys: &Path, now: u64, args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_srs"))
+        .args(["--now", &now.to_string(), "-k"])
+        .arg(keys)
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
+/// aiosmtpd (Debian's python3-aiosmtpd) recording what it receives.
+struct Sink {
+    child: Child,
+    _stdin: ChildStdin,
+    log: PathBuf,
+    port: u16,
+}
+
+impl Sink {
+    fn start(kind: &str, dir: &Path) -> Option<Sink> {
+        let python = PathBuf::from("/usr/bin/python3");
+        let has_aiosmtpd = python.is_file()
+            && Command::new(&python)
+                .args(["-c", "import aiosmtpd"])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !has_aiosmtpd {
+            if std::env::var("SRS_REQUIRE_PEERS").as_deref() == Ok("1") {
+                panic!("SRS_REQUIRE_PEERS=1 and aiosmtpd not found (install python3-aiosmtpd)");
+            }
+            common::skip("aiosmtpd not found (install the Debian package python3-aiosmtpd)");
+            return None;
+        }
+        let log = dir.join(format!("{kind}-sink.jsonl"));
+        let mut child = Command::new(&python)
+            .arg(common::data_dir().join("sink.py"))
+            .arg(kind)
+            .arg(&log)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.trim().parse().unwrap();
+        Some(Sink {
+            child,
+            _stdin: stdin,
+            log,
+            port,
+        })
+    }
+
+    /// The messages received so far.
+    fn messages(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Waits (at most 30 s) for a message whose text holds `token`.
+    fn wait_for(&self, token: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(m) = self
+                .messages()
+                .into_iter()
+                .find(|m| m["data"].as_str().unwrap_or_default().contains(token))
+            {
+                return m;
+            }
+            assert!(Instant::now() < deadline, "{token} never reached the sink");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// swaks against `port` with `args`.
+fn swaks(port: u16, args: &[&str]) -> Output {
+    Command::new("swaks")
+        .args(["--server", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--timeout", "20", "--helo", "client.test"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn swaks_through_both_services_to_aiosmtpd() {
+    if common::peer("swaks", "swaks").is_none() {
+        return;
+    }
+    let dir = tempfile::TempDir::new().unwrap();
+    let Some(sink) = Sink::start("smtp", dir.path()) else {
+        return;
+    };
+    let keys = keys(dir.path(), "# srsrelay test key\nrelay-secret\n");
+    let relay = Relay::start(&keys, sink.port, &[]);
+    relay.wait_for_log("1 key(s) in 2 line(s) of");
+    let srs0 = srs(
+        &keys,
+        NOW,
+        &["forward", "-a", SRS_DOMAIN, "alice@origin.example"],
+    );
+
+    // Pack: an outside sender arrives as SRS0, pipelined.
+    let o = swaks(
+        relay.pack,
+        &[
+            "--pipeline",
+            "--from",
+            "alice@origin.example",
+            "--to",
+            "bob@dest.example",
+            "--body",
+            "t-pack",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let m = sink.wait_for("t-pack");
+    assert_eq!(
+        (m["from"].as_str(), &m["to"]),
+        (
+            Some(srs0.as_str()),
+            &serde_json::json!(["bob@dest.example"])
+        )
+    );
+
+    // A listed domain, in another case, stays.
+    let o = swaks(
+        relay.pack,
+        &[
+            "--pipeline",
+            "--from",
+            "carol@other.EXAMPLE",
+            "--to",
+            "bob@dest.example",
+            "--body",
+            "t-listed",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(sink.wait_for("t-listed")["from"], "carol@other.EXAMPLE");
+
+    // Unpack: a bounce to the SRS address goes to alice, null sender kept;
+    // in the same pipelined group, a forged one is refused by the relay.
+    let forged = format!("SRS0=AAAA{}", &srs0[9..]);
+    let o = swaks(
+        relay.unpack,
+        &[
+            "--pipeline",
+            "--from",
+            "<>",
+            "--to",
+            &format!("{srs0},{forged}"),
+            "--body",
+            "t-bounce",
+        ],
+    );
+    let said = text(&o);
+    assert!(said.contains("<** 550 5.1.1 Invalid SRS address"), "{said}");
+    let m = sink.wait_for("t-bounce");
+    assert_eq!(
+        (m["from"].as_str(), &m["to"]),
+        (Some("<>"), &serde_json::json!(["alice@origin.example"]))
+    );
+    relay.wait_for_log(&format!("refused reverse of {forged} from 127.0.0.1:"));
+
+    // STARTTLS is neither offered nor relayed.
+    let o = swaks(
+        relay.pack,
+        &["--tls", "--to", "bob@dest.example", "--quit-after", "EHLO"],
+    );
+    let said = text(&o);
+    assert!(
+        !said.contains("250-STARTTLS") && !said.contains("250 STARTTLS"),
+        "{said}"
+    );
+    assert!(said.contains("STARTTLS"), "{said}");
+}
+
+#[test]
+fn swaks_lmtp_gets_one_reply_per_recipient() {
+    if common::peer("swaks", "swaks").is_none() {
+        return;
+    }
+    let dir = tempfile::TempDir::new().unwrap();
+    let Some(sink) = Sink::start("lmtp", dir.path()) else {
+        return;
+    };
+    let keys = keys(dir.path(), "relay-secret\n");
+    let relay = Relay::start(&keys, sink.port, &["--upstream-protocol", "lmtp"]);
+    let srs0 = srs(
+        &keys,
+        NOW,
+        &["forward", "-a", SRS_DOMAIN, "alice@origin.example"],
+    );
+    for port in [relay.pack, relay.unpack] {
+        let o = swaks(
+            port,
+            &[
+                "--protocol",
+                "LMTP",
+                "--pipeline",
+                "--from",
+                "<>",
+                "--to",
+                &format!("{srs0},full@dest.example"),
+                "--body",
+                &format!("t-lmtp-{port}"),
+            ],
+        );
+        let said = text(&o);
+        // Two accepted recipients, two replies after the message.
+        let reversed = if port == relay.unpack {
+            "alice@origin.example"
+        } else {
+            srs0.as_str()
+        };
+        assert!(
+            said.contains(&format!("<-  250 2.0.0 {reversed} delivered")),
+            "{said}"
+        );
+        assert!(
+            said.contains("<** 452 4.2.2 full@dest.example is full"),
+            "{said}"
+        );
+        sink.wait_for(&format!("t-lmtp-{port}"));
+    }
+}
+
+/// A scripted upstream: greets, answers each command line and each
+/// message's final "." with `reply(line)` (`None` closes), and records
+/// every byte it received.
+fn scripted(reply: fn(&str) -> Option<&'static str>) -> (u16, Arc<Mutex<Vec<u8>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let record = got.clone();
+    std::thread::spawn(move || {
+        let Ok((mut conn, _)) = listener.accept() else {
+            return;
+        };
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        conn.write_all(b"220 scripted.test\r\n").unwrap();
+        let mut in_data = false;
+        let mut buf = [0u8; 4096];
+        let mut pending = Vec::new();
+        loop {
+            let n = match conn.read(&mut buf) {
+                Ok(n) if n > 0 => n,
+                _ => return,
+            };
+            record.lock().unwrap().extend_from_slice(&buf[..n]);
+            pending.extend_from_slice(&buf[..n]);
+            while let Some(eol) = pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=eol).collect();
+                let line = String::from_utf8_lossy(&line).into_owned();
+                if in_data && line != ".\r\n" {
+                    continue;
+                }
+                match reply(&line) {
+                    Some(r) => {
+                        in_data = r.starts_with("354");
+                        if !r.is_empty() {
+                            conn.write_all(r.as_bytes()).unwrap();
+                        }
+                    }
+                    None => return,
+                }
+            }
+        }
+    });
+    (port, got)
+}
+
+/// A client of the relay: sends lines, reads replies.
+struct Client {
+    conn: TcpStream,
+    replies: BufReader<TcpStream>,
+}
+
+impl Client {
+    fn connect(port: u16) -> Client {
+        let conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let replies = BufReader::new(conn.try_clone().unwrap());
+        Client { conn, replies }
+    }
+
+    fn send(&mut self, text: &str) {
+        self.conn.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// One reply line (empty at end of file).
+    fn line(&mut self) -> String {
+        let mut l = String::new();
+        self.replies.read_line(&mut l).unwrap();
+        l
+    }
+}
+
+#[test]
+fn upstream_refusing_closing_or_stalling_gives_421() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let keys = keys(dir.path(), "relay-secret\n");
+    // Nothing listens there.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let relay = Relay::start(&keys, closed, &[]);
+    let mut c = Client::connect(relay.pack);
+    assert_eq!(
+        c.line(),
+        "421 4.4.1 Upstream server unreachable, try again later\r\n"
+    );
+    assert_eq!(c.line(), "");
+    relay.wait_for_log(&format!("upstream 127.0.0.1:{closed} unreachable"));
+    drop(relay);
+
+    // Upstream closes after the greeting's EHLO, mid-transaction.
+    let (port, _) = scripted(|l| {
+        if l.starts_with("EHLO") {
+            Some("250 scripted.test\r\n")
+        } else {
+            None
+        }
+    });
+    let relay = Relay::start(&keys, port, &[]);
+    let mut c = Client::connect(relay.pack);
+    assert_eq!(c.line(), "220 scripted.test\r\n");
+    c.send("EHLO c.test\r\n");
+    assert_eq!(c.line(), "250 scripted.test\r\n");
+    c.send("MAIL FROM:<a@b.example>\r\n");
+    assert_eq!(
+        c.line(),
+        "421 4.4.2 Upstream server connection lost, try again later\r\n"
+    );
+    assert_eq!(c.line(), "");
+    drop(relay);
+
+    // Upstream never answers the EHLO: --upstream-timeout.
+    let (port, _) = scripted(|_| Some(""));
+    let relay = Relay::start(&keys, port, &["--upstream-timeout", "1"]);
+    let mut c = Client::connect(relay.pack);
+    assert_eq!(c.line(), "220 scripted.test\r\n");
+    c.send("EHLO c.test\r\n");
+    assert_eq!(
+        c.line(),
+        "421 4.4.2 Upstream server connection lost, try again later\r\n"
+    );
+    relay.wait_for_log("gave no reply within 1 s");
+}
+
+/// srsrelay toward a scripted upstream that takes everything, and a client
+/// through its pack port inside a message from `sender` (after the 354).
+fn in_message(dir: &Path, sender: &str) -> (Relay, Client, Arc<Mutex<Vec<u8>>>) {
+    let keys = keys(dir, "relay-secret\n");
+    let (port, got) = scripted(|l| {
+        Some(if l.starts_with("DATA") {
+            "354 go\r\n"
+        } else {
+            "250 ok\r\n"
+        })
+    });
+    let relay = Relay::start(&keys, port, &[]);
+    let mut c = Client::connect(relay.pack);
+    assert_eq!(c.line(), "220 scripted.test\r\n");
+    c.send(&format!(
+        "MAIL FROM:<{sender}>\r\nRCPT TO:<b@dest.example>\r\nDATA\r\n"
+    ));
+    for want in ["250 ok\r\n", "250 ok\r\n", "354 go\r\n"] {
+        assert_eq!(c.line(), want);
+    }
+    (relay, c, got)
+}
+
+#[test]
+fn a_client_gone_mid_data_never_completes_the_message() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (relay, mut c, got) = in_message(dir.path(), "a@example.org");
+    c.send("Subject: cut\r\n\r\nhalf a message\r\n");
+    drop(c);
+    // Upstream sees the connection end right after the text the client sent.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let want = "MAIL FROM:<SRS0=";
+    loop {
+        let seen = String::from_utf8_lossy(&got.lock().unwrap()).into_owned();
+        if seen.ends_with("DATA\r\nSubject: cut\r\n\r\nhalf a message\r\n") {
+            assert!(seen.starts_with(want), "{seen}");
+            assert!(!seen.contains("\r\n.\r\n"), "{seen}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "upstream saw {seen:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(relay);
+}
+
+#[test]
+fn both_services_run_or_neither() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let keys = keys(dir.path(), "one\ntwo\nthree\n");
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let o = Command::new(env!("CARGO_BIN_EXE_srsrelay"))
+        .arg("-k")
+        .arg(&keys)
+        .args(["127.0.0.1", "0", &port, "127.0.0.1", "25", SRS_DOMAIN])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(69), "{said}");
+    assert!(
+        said.contains(&format!("relay-unpack=inet:127.0.0.1:{port}")),
+        "{said}"
+    );
+    // More than two keys is warned about.
+    assert!(
+        said.contains("holds 3 keys: one is normal, two during a rotation"),
+        "{said}"
+    );
+    // The original command line without a domain: usage.
+    let o = Command::new(env!("CARGO_BIN_EXE_srsrelay"))
+        .args(["::1", "10252", "10262", "smtp.upstream.isp", "25"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned()),
+        (
+            Some(64),
+            "srsrelay: expected at least one DOMAIN after UPSTREAM-PORT\nusage: srsrelay [OPTIONS] ADDRESS PACK-PORT UNPACK-PORT UPSTREAM-HOST UPSTREAM-PORT DOMAIN...\n".to_owned()
+        )
+    );
+    // -t checks without binding: the keys default to /etc/postfix/srs-keys.
+    let o = Command::new(env!("CARGO_BIN_EXE_srsrelay"))
+        .args([
+            "-t",
+            "::1",
+            "10252",
+            "10262",
+            "smtp.upstream.isp",
+            "25",
+            SRS_DOMAIN,
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stderr);
+    if !Path::new("/etc/postfix/srs-keys").exists() {
+        assert_eq!(o.status.code(), Some(78), "{said}");
+        assert!(said.contains("/etc/postfix/srs-keys"), "{said}");
+    }
+}
+
+/// Real Postfix wired as the README says: relayhost to the pack port, and
+/// SRS recipients of our domain moved to a hidden domain whose transport is
+/// the unpack port. aiosmtpd is upstream.
+#[test]
+fn postfix_with_srsrelay() {
+    let Some((dir, keys)) = common::postfix::private_dir("srsrelay") else {
+        return;
+    };
+    let Some(sink) = Sink::start("smtp", &dir) else {
+        return;
+    };
+    let relay = Relay::start(&keys, sink.port, &[]);
+    let d = dir.display();
+    let cfg = dir.join("cfg");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("srs-canonical"),
+        "/^(SRS[01][=+-].*)@fwd\\.example$/ ${1}@SRS.k3x9q\n",
+    )
+    .unwrap();
+    std::fs::write(
+        cfg.join("transport"),
+        format!("SRS.k3x9q smtp:[127.0.0.1]:{}\n", relay.unpack),
+    )
+    .unwrap();
+    let postfix = common::postfix::Postfix::start(
+        &dir,
+        relay.pack,
+        &format!(
+            "recipient_canonical_maps = regexp:{d}/cfg/srs-canonical\ntransport_maps = texthash:{d}/cfg/transport"
+        ),
+    );
+    let srs0 = srs(
+        &keys,
+        NOW,
+        &["forward", "-a", SRS_DOMAIN, "alice@origin.example"],
+    );
+
+    // An outside sender arrives upstream as SRS0.
+    assert_eq!(
+        postfix.send("alice@origin.example", &["list@fwd.example"], "t-out"),
+        [250]
+    );
+    let m = sink.wait_for("t-out");
+    assert_eq!(
+        (m["from"].as_str(), &m["to"]),
+        (
+            Some(srs0.as_str()),
+            &serde_json::json!(["dest@dest.example"])
+        )
+    );
+
+    // A sender at a listed domain arrives unchanged.
+    assert_eq!(
+        postfix.send("bob@fwd.example", &["list@fwd.example"], "t-listed"),
+        [250]
+    );
+    assert_eq!(sink.wait_for("t-listed")["from"], "bob@fwd.example");
+
+    // A bounce to the SRS address reaches alice through the unpack port.
+    assert_eq!(postfix.send("", &[&srs0], "t-bounce"), [250]);
+    let m = sink.wait_for("t-bounce");
+    assert_eq!(
+        (m["from"].as_str(), &m["to"]),
+        (Some("<>"), &serde_json::json!(["alice@origin.example"]))
+    );
+
+    // A forged one is refused by the relay; Postfix logs its 550.
+    let forged = format!("SRS0=AAAA{}", &srs0[9..]);
+    assert_eq!(postfix.send("", &[&forged], "t-forged"), [250]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !postfix
+        .log()
+        .contains("said: 550 5.1.1 Invalid SRS address (in reply to RCPT TO command)")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no refusal logged:\n{}",
+            postfix.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        sink.messages()
+            .iter()
+            .all(|m| !m["data"].as_str().unwrap_or_default().contains("t-forged"))
+    );
+}
+
+/// BDAT chunks and a pipelined group through the relay to a real Postfix
+/// smtpd (which offers CHUNKING and PIPELINING), which delivers to aiosmtpd.
+#[test]
+fn chunks_and_pipelining_reach_a_real_postfix_whole() {
+    let Some((dir, keys)) = common::postfix::private_dir("srsrelay-bdat") else {
+        return;
+    };
+    let Some(sink) = Sink::start("smtp", &dir) else {
+        return;
+    };
+    let postfix = common::postfix::Postfix::start(&dir, sink.port, "");
+    let relay = Relay::start(&keys, postfix.smtpd, &[]);
+    let mut c = Client::connect(relay.pack);
+    assert!(c.line().starts_with("220 "));
+    c.send("EHLO client.test\r\n");
+    let mut ehlo = Vec::new();
+    loop {
+        let l = c.line();
+        ehlo.push(l.clone());
+        if l.as_bytes().get(3) != Some(&b'-') {
+            break;
+        }
+    }
+    assert!(ehlo.iter().any(|l| l.contains("CHUNKING")), "{ehlo:?}");
+    assert!(ehlo.iter().any(|l| l.contains("PIPELINING")), "{ehlo:?}");
+    let chunk1 = "Subject: t-bdat\r\n\r\nfirst line\r\n.\r\n";
+    let chunk2 = "..two dots\r\nlast line\r\n";
+    c.send(&format!(
+        "MAIL FROM:<alice@origin.example>\r\nRCPT TO:<list@fwd.example>\r\nBDAT {}\r\n{chunk1}BDAT {} LAST\r\n{chunk2}QUIT\r\n",
+        chunk1.len(),
+        chunk2.len()
+    ));
+    let codes: Vec<String> = (0..5).map(|_| c.line()[..3].to_owned()).collect();
+    assert_eq!(
+        codes,
+        ["250", "250", "250", "250", "221"],
+        "log:\n{}",
+        postfix.log()
+    );
+    let m = sink.wait_for("t-bdat");
+    let srs0 = srs(
+        &keys,
+        NOW,
+        &["forward", "-a", SRS_DOMAIN, "alice@origin.example"],
+    );
+    assert_eq!(m["from"].as_str(), Some(srs0.as_str()));
+    // The lone dot and the two dots inside the chunks arrive as they were
+    // sent (Postfix stuffs them toward aiosmtpd, which unstuffs them).
+    let data = m["data"].as_str().unwrap();
+    assert!(
+        data.ends_with("first line\r\n.\r\n..two dots\r\nlast line\r\n"),
+        "{data:?}"
+    );
+}
+
+/// A 64 MiB message streams through: srsrelay's resident memory stays far
+/// below the message's size, and upstream gets every byte.
+#[test]
+fn a_large_message_streams_through() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (relay, mut c, got) = in_message(dir.path(), "a@other.example");
+    let line = format!("{}\r\n", "x".repeat(1022));
+    let block = line.repeat(1024);
+    for _ in 0..64 {
+        c.send(&block);
+    }
+    c.send(".\r\n");
+    let mut reply = String::new();
+    let read = c.replies.read_line(&mut reply);
+    assert!(
+        read.is_ok() && reply == "250 ok\r\n",
+        "{read:?} {reply:?}; upstream got {} bytes; log {:?}",
+        got.lock().unwrap().len(),
+        relay.log.lock().unwrap()
+    );
+    let rss_kib: u64 = std::fs::read_to_string(format!("/proc/{}/status", relay.child.id()))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap();
+    eprintln!("srsrelay peak RSS for a 64 MiB message: {rss_kib} KiB");
+    assert!(
+        rss_kib < 32 * 1024,
+        "srsrelay peaked at {rss_kib} KiB for a 64 MiB message"
+    );
+    let seen = got.lock().unwrap().len();
+    let header = "MAIL FROM:<a@other.example>\r\nRCPT TO:<b@dest.example>\r\nDATA\r\n".len();
+    drop(c);
+    assert_eq!(seen, header + 64 * block.len() + 3);
+}
