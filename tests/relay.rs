@@ -370,3 +370,98 @@ fn an_over_long_or_broken_reply_ends_the_session_with_421() {
     let step = r.session.from_upstream(b"hello\r\n", false, &mut r.client);
     assert!(step.close);
 }
+
+/// The relay services run whole inside the test: the daemon engine with
+/// injected listeners, clock and shutdown, toward a scripted upstream that
+/// echoes each command it gets as the text of a 250 reply.
+#[test]
+fn the_engine_runs_both_relay_services_in_process() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::Arc;
+
+    use mail_srs::clock::FixedClock;
+    use mail_srs::daemon::{self, Bound, Limits, Listener, Protocol, Shared, State};
+
+    let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream_addr = upstream.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for conn in upstream.incoming().take(2) {
+            let conn = conn.unwrap();
+            std::thread::spawn(move || {
+                let mut out = conn.try_clone().unwrap();
+                out.write_all(b"220 echo.test\r\n").unwrap();
+                for line in BufReader::new(conn).lines().map_while(Result::ok) {
+                    out.write_all(format!("250 {line}\r\n").as_bytes()).unwrap();
+                }
+            });
+        }
+    });
+    let (pack, unpack) = (
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+    );
+    let ports = (
+        pack.local_addr().unwrap().port(),
+        unpack.local_addr().unwrap().port(),
+    );
+    let mut limits = Limits::default();
+    limits.protocols.relay = RelaySettings {
+        upstream: upstream_addr,
+        ..settings(false)
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let clock = Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(NOW)));
+    let state = State {
+        srs: srs(),
+        domain: "example.com".into(),
+    };
+    let engine = std::thread::spawn(move || {
+        let listeners = vec![
+            Listener {
+                protocol: Protocol::named("relay-pack").unwrap(),
+                bound: Bound::Tcp(pack),
+            },
+            Listener {
+                protocol: Protocol::named("relay-unpack").unwrap(),
+                bound: Bound::Tcp(unpack),
+            },
+        ];
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(daemon::run(
+                listeners,
+                Shared::new(state, UNIX_EPOCH),
+                clock,
+                limits,
+                stopped,
+            ))
+    });
+    let talk = |port: u16, command: &str| -> String {
+        let conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut out = conn.try_clone().unwrap();
+        let mut replies = BufReader::new(conn);
+        let mut line = String::new();
+        replies.read_line(&mut line).unwrap();
+        assert_eq!(line, "220 echo.test\r\n");
+        out.write_all(command.as_bytes()).unwrap();
+        line.clear();
+        replies.read_line(&mut line).unwrap();
+        line
+    };
+    let alice = signed("alice@origin.example");
+    assert_eq!(
+        talk(ports.0, "MAIL FROM:<alice@origin.example> SIZE=9\r\n"),
+        format!("250 MAIL FROM:<{alice}> SIZE=9\r\n")
+    );
+    assert_eq!(
+        talk(ports.1, &format!("RCPT TO:<{alice}>\r\n")),
+        "250 RCPT TO:<alice@origin.example>\r\n"
+    );
+    stop.send(true).unwrap();
+    engine.join().unwrap().unwrap();
+}
