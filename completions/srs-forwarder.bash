@@ -23,7 +23,7 @@ _srs__forwarder() {
 
     case "${cmd}" in
         srs__forwarder)
-            opts="-a -c -t -k -h -V --alias --config --sendmail --sendmail-option --timeout --sender --check-config --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --help --version"
+            opts="-a -c -t -k -h -V --alias --config --sendmail --sendmail-option --timeout --sender --check-config --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -99,6 +99,10 @@ _srs__forwarder() {
                     ;;
                 --hash-alphabet)
                     COMPREPLY=($(compgen -W "standard url" -- "${cur}"))
+                    return 0
+                    ;;
+                --address-form)
+                    COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -16,6 +16,9 @@ complete -c srs-forwarder -l local-domain -d 'A domain whose senders are never r
 complete -c srs-forwarder -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
 complete -c srs-forwarder -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
+complete -c srs-forwarder -l address-form -d 'Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]' -r -f -a "local\t'SRS0=HHHH=TT=host=local@domain'
+domain\t'local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)'
+auto\t'The domain form only for senders too long for the local form'"
 complete -c srs-forwarder -s t -l check-config -d 'Check the configuration, the keys and sendmail, print every problem, and exit 0 or 78; no message is read'
 complete -c srs-forwarder -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
 complete -c srs-forwarder -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'

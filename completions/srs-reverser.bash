@@ -23,7 +23,7 @@ _srs__reverser() {
 
     case "${cmd}" in
         srs__reverser)
-            opts="-r -a -c -t -k -h -V --recipient --alias --drop-invalid --config --sendmail --sendmail-option --timeout --sender --check-config --secret-file --secret --hash-min --max-age --local-domain --local-domains-file --accept-perl-newline-keys --separator --hash-length --hash-alphabet --always-rewrite --help --version"
+            opts="-r -a -c -t -k -h -V --recipient --alias --drop-invalid --config --sendmail --sendmail-option --timeout --sender --check-config --secret-file --secret --hash-min --max-age --local-domain --local-domains-file --accept-perl-newline-keys --address-form --separator --hash-length --hash-alphabet --always-rewrite --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -95,6 +95,10 @@ _srs__reverser() {
                     ;;
                 --local-domains-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --address-form)
+                    COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
                     return 0
                     ;;
                 --separator)

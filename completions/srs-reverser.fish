@@ -11,6 +11,9 @@ complete -c srs-reverser -l hash-min -d 'Fewest hash characters accepted on reve
 complete -c srs-reverser -l max-age -d 'Days an address stays valid (0 to 1023) [default: 21]' -r
 complete -c srs-reverser -l local-domain -d 'A domain whose senders are never rewritten; .example.com means its subdomains (repeatable)' -r
 complete -c srs-reverser -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
+complete -c srs-reverser -l address-form -d 'Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]' -r -f -a "local\t'SRS0=HHHH=TT=host=local@domain'
+domain\t'local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)'
+auto\t'The domain form only for senders too long for the local form'"
 complete -c srs-reverser -l separator -d 'Initial separator after SRS0/SRS1 in new addresses' -r -f -a "=\t''
 +\t''
 -\t''"

@@ -47,7 +47,7 @@ _srs() {
 
     case "${cmd}" in
         srs)
-            opts="-k -h -V --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --now --help --version forward reverse keygen help"
+            opts="-k -h -V --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --now --help --version forward reverse keygen help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -93,6 +93,10 @@ _srs() {
                     COMPREPLY=($(compgen -W "standard url" -- "${cur}"))
                     return 0
                     ;;
+                --address-form)
+                    COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
+                    return 0
+                    ;;
                 --now)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -105,7 +109,7 @@ _srs() {
             return 0
             ;;
         srs__subcmd__forward)
-            opts="-a -k -h --alias --json --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --now --help"
+            opts="-a -k -h --alias --json --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,6 +161,10 @@ _srs() {
                     ;;
                 --hash-alphabet)
                     COMPREPLY=($(compgen -W "standard url" -- "${cur}"))
+                    return 0
+                    ;;
+                --address-form)
+                    COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
                     return 0
                     ;;
                 --now)
@@ -241,7 +249,7 @@ _srs() {
             return 0
             ;;
         srs__subcmd__keygen)
-            opts="-k -h --rotate --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --now --help"
+            opts="-k -h --rotate --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,6 +299,10 @@ _srs() {
                     COMPREPLY=($(compgen -W "standard url" -- "${cur}"))
                     return 0
                     ;;
+                --address-form)
+                    COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
+                    return 0
+                    ;;
                 --now)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -303,7 +315,7 @@ _srs() {
             return 0
             ;;
         srs__subcmd__reverse)
-            opts="-a -k -h --alias --explain --json --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --now --help"
+            opts="-a -k -h --alias --explain --json --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +367,10 @@ _srs() {
                     ;;
                 --hash-alphabet)
                     COMPREPLY=($(compgen -W "standard url" -- "${cur}"))
+                    return 0
+                    ;;
+                --address-form)
+                    COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
                     return 0
                     ;;
                 --now)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_srs_global_optspecs
-    string join \n k/secret-file= secret= separator= hash-length= hash-min= max-age= local-domain= local-domains-file= always-rewrite hash-alphabet= accept-perl-newline-keys now= h/help V/version
+    string join \n k/secret-file= secret= separator= hash-length= hash-min= max-age= local-domain= local-domains-file= always-rewrite hash-alphabet= accept-perl-newline-keys address-form= now= h/help V/version
 end
 
 function __fish_srs_needs_command
@@ -36,6 +36,9 @@ complete -c srs -n "__fish_srs_needs_command" -l local-domain -d 'A domain whose
 complete -c srs -n "__fish_srs_needs_command" -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
 complete -c srs -n "__fish_srs_needs_command" -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
+complete -c srs -n "__fish_srs_needs_command" -l address-form -d 'Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]' -r -f -a "local\t'SRS0=HHHH=TT=host=local@domain'
+domain\t'local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)'
+auto\t'The domain form only for senders too long for the local form'"
 complete -c srs -n "__fish_srs_needs_command" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
 complete -c srs -n "__fish_srs_needs_command" -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
 complete -c srs -n "__fish_srs_needs_command" -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'
@@ -58,6 +61,9 @@ complete -c srs -n "__fish_srs_using_subcommand forward" -l local-domain -d 'A d
 complete -c srs -n "__fish_srs_using_subcommand forward" -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
 complete -c srs -n "__fish_srs_using_subcommand forward" -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
+complete -c srs -n "__fish_srs_using_subcommand forward" -l address-form -d 'Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]' -r -f -a "local\t'SRS0=HHHH=TT=host=local@domain'
+domain\t'local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)'
+auto\t'The domain form only for senders too long for the local form'"
 complete -c srs -n "__fish_srs_using_subcommand forward" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
 complete -c srs -n "__fish_srs_using_subcommand forward" -l json -d 'Write one JSON object per address (input, status, output or error)'
 complete -c srs -n "__fish_srs_using_subcommand forward" -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
@@ -76,6 +82,9 @@ complete -c srs -n "__fish_srs_using_subcommand reverse" -l local-domain -d 'A d
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
+complete -c srs -n "__fish_srs_using_subcommand reverse" -l address-form -d 'Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]' -r -f -a "local\t'SRS0=HHHH=TT=host=local@domain'
+domain\t'local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)'
+auto\t'The domain form only for senders too long for the local form'"
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l explain -d 'Also say which secret matched (by position), the hash length, the age and the days left'
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l json -d 'Write one JSON object per address (input, status, output or error)'
@@ -95,6 +104,9 @@ complete -c srs -n "__fish_srs_using_subcommand keygen" -l local-domain -d 'A do
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
+complete -c srs -n "__fish_srs_using_subcommand keygen" -l address-form -d 'Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]' -r -f -a "local\t'SRS0=HHHH=TT=host=local@domain'
+domain\t'local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)'
+auto\t'The domain form only for senders too long for the local form'"
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'

@@ -13,6 +13,9 @@ complete -c srsd -l local-domain -d 'A domain whose senders are never rewritten;
 complete -c srsd -l local-domains-file -d 'File of local domains, one per line (# comments), added to --local-domain' -r -F
 complete -c srsd -l hash-alphabet -d 'Alphabet of new hashes; both are accepted on reverse [default: standard]' -r -f -a "standard\t'Standard base64 (+ and /), as Mail::SRS, libsrs2 and postsrsd 1.x write'
 url\t'base64url (- and _), for receivers that refuse / in addresses'"
+complete -c srsd -l address-form -d 'Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]' -r -f -a "local\t'SRS0=HHHH=TT=host=local@domain'
+domain\t'local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)'
+auto\t'The domain form only for senders too long for the local form'"
 complete -c srsd -l socket-mode -d 'Permissions of Unix sockets, in octal [default: 0666]' -r
 complete -c srsd -l max-connections -d 'Connections served at once; more wait in the listen queue [default: 10240]' -r
 complete -c srsd -l idle-timeout -d 'Seconds a connection may stay idle before it is closed [default: 300]' -r

@@ -6,6 +6,7 @@
 //! follows one existing implementation over another.
 
 mod address;
+mod domain_form;
 mod explain;
 mod hash;
 mod timestamp;
@@ -17,6 +18,12 @@ use std::time::SystemTime;
 pub use address::Form;
 pub use address::{alias_domain, check_domain, strip_angle_brackets};
 pub use explain::Explanation;
+
+/// Whether `host` has the shape of SRS's domain form, whether or not its
+/// signature is valid.
+pub fn looks_like_domain_form(host: &str) -> bool {
+    Srs::looks_like_domain_form(host)
+}
 use hash::Key;
 pub use hash::{HashAlphabet, MAX_HASH_LENGTH};
 use thiserror::Error;
@@ -91,6 +98,21 @@ pub struct Options {
     /// Also accept hashes made by Perl Mail::SRS from a secret file, whose
     /// keys kept the line's trailing newline.
     pub accept_perl_newline_keys: bool,
+    /// Where forward puts the signature. Reverse reads both forms.
+    pub address_form: AddressForm,
+}
+
+/// Where forward puts the signature (see the `domain_form` module).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AddressForm {
+    /// `SRS0=HHHH=TT=host=local@domain`, as every implementation writes.
+    #[default]
+    Local,
+    /// `local@<sig>.host.srs0.domain`, for a domain with wildcard records.
+    Domain,
+    /// The domain form only when the local form's local part would be over
+    /// the 64 characters of RFC 5321.
+    Auto,
 }
 
 impl Default for Options {
@@ -104,6 +126,7 @@ impl Default for Options {
             local_domains: Vec::new(),
             always_rewrite: false,
             accept_perl_newline_keys: false,
+            address_form: AddressForm::Local,
         }
     }
 }
@@ -378,6 +401,18 @@ impl Srs {
         {
             return Ok(Forwarded::Unchanged(Unchanged::AlreadyOurs));
         }
+        if self.is_our_domain_form(local, parts.host, now) {
+            return Ok(Forwarded::Unchanged(Unchanged::AlreadyOurs));
+        }
+        let domain_form = || {
+            let written = written_local(local, parts.quoted);
+            self.forward_domain_form(local, &written, parts.host, alias, now)
+        };
+        if self.options.address_form == AddressForm::Domain
+            && let Some(a) = domain_form()
+        {
+            return Ok(Forwarded::Rewritten(a));
+        }
         let srs1_from = match tagged {
             // An SRS0 from another host: that host is the first hop.
             Some(Tagged::Srs0(_)) => Some((parts.host, &local[4..])),
@@ -417,6 +452,12 @@ impl Srs {
             address::push_quoted(&mut quoted, &out);
             out = quoted;
         }
+        if self.options.address_form == AddressForm::Auto
+            && out.len() > MAX_LOCAL_PART
+            && let Some(a) = domain_form()
+        {
+            return Ok(Forwarded::Rewritten(a));
+        }
         out.push('@');
         out.push_str(alias);
         Ok(Forwarded::Rewritten(out))
@@ -445,8 +486,43 @@ impl Srs {
                 address::SplitError::BadLocalPart => ReverseError::Malformed("broken quoting"),
             }
         })?;
+        // The domain form is the outer layer when both are present.
+        let written = written_local(&parts.local, parts.quoted);
+        if let Some(result) = self.reverse_domain_form(&parts.local, &written, parts.host, now) {
+            return self.reverse_again(form, result?, now, 1);
+        }
         let tagged = Tagged::parse(&parts.local).ok_or(ReverseError::NotSrs)?;
         self.unwrap_from(tagged, Day::of(now), parts.quoted, 1)
+    }
+
+    /// After a domain-form layer (round `round`): an SRS address again,
+    /// local or domain form, at one of our domains is reversed again.
+    fn reverse_again(
+        &self,
+        form: Form,
+        address: String,
+        now: SystemTime,
+        round: usize,
+    ) -> Result<String, ReverseError> {
+        let Ok(parts) = address::split(&address, form) else {
+            return Ok(address);
+        };
+        let host = parts.host;
+        let srs1_hop = host
+            .rsplit_once(".srs0.")
+            .map(|(_, hop)| hop)
+            .filter(|hop| self.is_ours(hop, None));
+        if srs1_hop.is_some() || (self.is_ours(host, None) && looks_like_srs(&parts.local)) {
+            if round == MAX_ROUNDS {
+                return Err(ReverseError::TooManyRounds);
+            }
+            let written = written_local(&parts.local, parts.quoted);
+            if let Some(result) = self.reverse_domain_form(&parts.local, &written, host, now) {
+                return self.reverse_again(form, result?, now, round + 1);
+            }
+            return self.reverse_in(form, &address, now);
+        }
+        Ok(address)
     }
 
     /// Verifies `tagged` and writes what it wraps; when that is again an SRS
@@ -573,6 +649,17 @@ impl Srs {
                 .local_domains
                 .iter()
                 .any(|d| domain_matches(host, d))
+    }
+}
+
+/// A local part as it is written: quoted again when it came quoted.
+fn written_local(local: &str, quoted: bool) -> String {
+    if quoted {
+        let mut q = String::with_capacity(local.len() + 2);
+        address::push_quoted(&mut q, local);
+        q
+    } else {
+        local.to_owned()
     }
 }
 

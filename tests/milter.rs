@@ -520,3 +520,63 @@ fn the_to_header_is_rewritten_on_request_unless_dkim_signed() {
         .concat()
     );
 }
+
+/// A bounce to a domain-form address (`local@<sig>.host.srs0.fwd.example`)
+/// is reversed like one in the local form; a forged one is refused.
+#[test]
+fn domain_form_recipients_are_reversed_or_refused() {
+    let srs = Srs::new(
+        &[b"s3cret"],
+        Options {
+            address_form: mail_srs::srs::AddressForm::Domain,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let Ok(mail_srs::Forwarded::Rewritten(signed)) = srs.forward(
+        "alice@origin.example",
+        "fwd.example",
+        UNIX_EPOCH + Duration::from_secs(1_795_435_200),
+    ) else {
+        panic!("not rewritten");
+    };
+    let (out, _) = converse(
+        &MilterSettings::default(),
+        &[
+            negotiate(),
+            mail(&["<>"]),
+            rcpt(&format!("<{signed}>"), "smtp"),
+            packet(b'T', b""),
+            packet(b'E', b""),
+        ],
+    );
+    assert_eq!(
+        out,
+        [
+            negotiated(),
+            [CONTINUE; 3].concat(),
+            packet(b'-', &z(&[&format!("<{signed}>")])),
+            packet(b'2', &z(&["<alice@origin.example>", ""])),
+            CONTINUE.to_vec(),
+        ]
+        .concat()
+    );
+    let forged = signed.replacen("@jm", "@jn", 1);
+    let (out, _) = converse(
+        &MilterSettings::default(),
+        &[
+            negotiate(),
+            mail(&["<>"]),
+            rcpt(&format!("<{forged}>"), "smtp"),
+        ],
+    );
+    assert_eq!(
+        out,
+        [
+            negotiated(),
+            CONTINUE.to_vec(),
+            reply_code("550 5.1.1 Invalid SRS address"),
+        ]
+        .concat()
+    );
+}

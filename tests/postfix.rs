@@ -515,3 +515,96 @@ local_recipient_maps = proxy:unix:passwd.byname regexp:{d}/cfg/srs-recipients"
     drop(postfix);
     drop(srsd);
 }
+
+/// The domain form through socketmap: a 60-character sender leaves as
+/// `local@<sig>.host.srs0.fwd.example` (local part unchanged, so within 64
+/// octets), a bounce to it reaches the sender, and a forged one is refused
+/// at RCPT. Postfix takes the SRS subdomains as local with a regexp table
+/// in mydestination, as the README says.
+#[test]
+fn postfix_with_the_domain_form() {
+    let Some((dir, keys)) = private_dir("domain-form") else {
+        return;
+    };
+    let srsd = Srsd(
+        Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
+            .arg(&keys)
+            .args(["--address-form", "domain", "--listen"])
+            .arg(format!("socketmap=unix:{}/srs", dir.display()))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dir.join("srs").exists() {
+        assert!(Instant::now() < deadline, "srsd did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let d = dir.display();
+    std::fs::create_dir_all(dir.join("cfg")).unwrap();
+    std::fs::write(
+        dir.join("cfg/srs-domains"),
+        "/\\.srs[01]\\.fwd\\.example$/ OK\n",
+    )
+    .unwrap();
+    let sink = Sink::start();
+    let postfix = Postfix::start(
+        &dir,
+        sink.port,
+        &format!(
+            "mydestination = fwd.example, regexp:{d}/cfg/srs-domains
+sender_canonical_maps = socketmap:unix:{d}/srs:forward
+sender_canonical_classes = envelope_sender
+recipient_canonical_maps = socketmap:unix:{d}/srs:reverse
+recipient_canonical_classes = envelope_recipient, header_recipient"
+        ),
+    );
+    let local = "0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1";
+    let sender = format!("{local}@bulk.example");
+    // 60 characters: the local form would have a local part of 75.
+    assert_eq!(sender.len(), 60);
+    assert_eq!(
+        postfix.send(&sender, &["list@fwd.example"], "d-forward"),
+        [250]
+    );
+    let e = sink.wait_for("d-forward", &postfix);
+    let signed = srs(
+        &keys,
+        NOW,
+        &[
+            "--address-form",
+            "domain",
+            "forward",
+            "-a",
+            "fwd.example",
+            &sender,
+        ],
+    );
+    assert!(
+        signed.starts_with(&format!("{local}@"))
+            && signed.ends_with(".bulk.example.srs0.fwd.example"),
+        "{signed}"
+    );
+    assert_eq!(e.from, signed);
+    assert!(e.from.rsplit_once('@').unwrap().0.len() <= 64);
+
+    // A bounce to it reaches the sender, with the null sender.
+    assert_eq!(postfix.send("", &[&signed], "d-bounce"), [250]);
+    let e = sink.wait_for("d-bounce", &postfix);
+    assert_eq!(
+        (e.from.as_str(), e.to.as_slice()),
+        ("", &[sender.clone()][..])
+    );
+
+    // A forged one is not reversed, so it is an unknown local user: 550.
+    let forged = signed.replacen("@jm", "@jn", 1);
+    let codes = postfix.send("", &[&forged], "d-forged");
+    assert!(
+        codes[0] >= 500,
+        "{forged} accepted ({codes:?}); log:\n{}",
+        postfix.log()
+    );
+    drop(postfix);
+    drop(srsd);
+}

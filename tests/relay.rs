@@ -465,3 +465,32 @@ fn the_engine_runs_both_relay_services_in_process() {
     stop.send(true).unwrap();
     engine.join().unwrap().unwrap();
 }
+
+#[test]
+fn unpack_reverses_the_domain_form_too() {
+    let domain_form = Srs::new(
+        &["s3cret"],
+        Options {
+            address_form: mail_srs::srs::AddressForm::Domain,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let Ok(mail_srs::Forwarded::Rewritten(signed)) = domain_form.forward(
+        "alice@origin.example",
+        "example.com",
+        UNIX_EPOCH + Duration::from_secs(NOW),
+    ) else {
+        panic!("not rewritten");
+    };
+    let mut r = Relay::new(Side::Unpack, false);
+    r.client_sends(format!("RCPT TO:<{signed}>\r\n").as_bytes());
+    assert_eq!(r.sent_upstream(), "RCPT TO:<alice@origin.example>\r\n");
+    let forged = signed.replacen("@jm", "@jn", 1);
+    r.client_sends(format!("RCPT TO:<{forged}>\r\n").as_bytes());
+    r.upstream_sends("250 ok\r\n");
+    assert_eq!(
+        r.sent_to_client(),
+        "250 ok\r\n550 5.1.1 Invalid SRS address\r\n"
+    );
+}

@@ -56,6 +56,21 @@ pub struct CodecArgs {
     /// Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file
     #[arg(long, global = true)]
     pub accept_perl_newline_keys: bool,
+
+    /// Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]
+    #[arg(long, value_name = "FORM", value_enum, global = true)]
+    pub address_form: Option<AddressFormArg>,
+}
+
+/// `--address-form` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressFormArg {
+    /// SRS0=HHHH=TT=host=local@domain
+    Local,
+    /// local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)
+    Domain,
+    /// The domain form only for senders too long for the local form
+    Auto,
 }
 
 /// The `--hash-alphabet` values.
@@ -132,6 +147,11 @@ impl CodecArgs {
             local_domains: self.local_domain.clone(),
             always_rewrite: self.always_rewrite,
             accept_perl_newline_keys: self.accept_perl_newline_keys,
+            address_form: match self.address_form {
+                Some(AddressFormArg::Domain) => crate::srs::AddressForm::Domain,
+                Some(AddressFormArg::Auto) => crate::srs::AddressForm::Auto,
+                Some(AddressFormArg::Local) | None => crate::srs::AddressForm::Local,
+            },
         })
     }
 

@@ -476,7 +476,7 @@ impl MilterSession {
                 .as_deref()
                 .is_some_and(|m| !matches!(m, "smtp" | "esmtp" | "relay" | "smtp8"));
         let mut reversed = None;
-        if ours && looks_like_srs(local_part) {
+        if (ours && looks_like_srs(local_part)) || crate::srs::looks_like_domain_form(host) {
             match lookup.reverse(&address, Form::External) {
                 Answer::Found(original) => reversed = Some(original),
                 Answer::NotFound(_) => return Some(&settings.reject_invalid),

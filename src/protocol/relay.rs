@@ -538,7 +538,8 @@ fn reverse_recipient(line: &[u8], lookup: &Lookup<'_>) -> Reversal {
     let Some((address, rest)) = envelope(line, b"RCPT TO:<") else {
         return Reversal::NotSrs;
     };
-    if !looks_like_srs(address) {
+    let host = address.rsplit_once('@').map_or("", |(_, h)| h);
+    if !looks_like_srs(address) && !crate::srs::looks_like_domain_form(host) {
         return Reversal::NotSrs;
     }
     match lookup.reverse(address, Form::External) {

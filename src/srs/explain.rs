@@ -39,6 +39,24 @@ impl Srs {
         let original = self.reverse_in(form, address, now)?;
         // reverse_in accepted it, so every step below succeeds.
         let parts = address::split(address, form).map_err(|_| ReverseError::NotSrs)?;
+        let written = super::written_local(&parts.local, parts.quoted);
+        if let Some(checked) = self.explain_domain_form(&parts.local, &written, parts.host, now) {
+            let checked = checked?;
+            let given = self.secrets_given();
+            return Ok(Explanation {
+                tag: if checked.tag == "SRS0" {
+                    "SRS0, domain form"
+                } else {
+                    "SRS1, domain form"
+                },
+                secret: checked.key % given + 1,
+                perl_newline: checked.key >= given,
+                hash_length: super::domain_form::HASH_CHARS,
+                age: Some(checked.age),
+                days_left: Some(self.options.max_age.saturating_sub(checked.age)),
+                original,
+            });
+        }
         let tagged = Tagged::parse(&parts.local).ok_or(ReverseError::NotSrs)?;
         let (tag, hash, signed, stamp): (_, _, Vec<&[u8]>, _) = match tagged {
             Tagged::Srs0(rest) => {

@@ -78,6 +78,34 @@ impl Key {
     }
 }
 
+/// RFC 4648 base32, lower case: the alphabet of the domain form's labels.
+pub const BASE32_LOWER: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+
+impl Key {
+    /// The first `len` (at most 32) base32 characters, lower case, of the
+    /// HMAC of the lower-cased concatenation of `parts`: the domain form's
+    /// hash, for DNS labels, which ignore case.
+    pub fn base32(&self, parts: &[&[u8]], len: usize) -> String {
+        let mac = self.hmac(parts);
+        let mut out = String::with_capacity(len);
+        let mut bits = 0u32;
+        let mut held = 0u32;
+        for &byte in &mac {
+            held = (held << 8) | u32::from(byte);
+            bits += 8;
+            while bits >= 5 {
+                if out.len() == len {
+                    return out;
+                }
+                bits -= 5;
+                out.push(char::from(BASE32_LOWER[((held >> bits) & 31) as usize]));
+            }
+            held &= (1 << bits) - 1;
+        }
+        out
+    }
+}
+
 /// Maps a base64 character to a class that ignores case and the alphabet
 /// (`+` = `-`, `/` = `_`); 0 for a character outside both alphabets.
 const fn fold(c: u8) -> u8 {
