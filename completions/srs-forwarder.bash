@@ -23,7 +23,7 @@ _srs__forwarder() {
 
     case "${cmd}" in
         srs__forwarder)
-            opts="-a -c -t -k -h -V --alias --config --sendmail --sendmail-option --timeout --sender --check-config --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --help --version"
+            opts="-a -c -t -k -h -V --alias --config --sendmail --sendmail-option --timeout --sender --check-config --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --original-envelope --database --database-when --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -103,6 +103,18 @@ _srs__forwarder() {
                     ;;
                 --address-form)
                     COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
+                    return 0
+                    ;;
+                --original-envelope)
+                    COMPREPLY=($(compgen -W "embedded database" -- "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-when)
+                    COMPREPLY=($(compgen -W "always too-long" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -23,7 +23,7 @@ _srs__reverser() {
 
     case "${cmd}" in
         srs__reverser)
-            opts="-r -a -c -t -k -h -V --recipient --alias --drop-invalid --config --sendmail --sendmail-option --timeout --sender --check-config --secret-file --secret --hash-min --max-age --local-domain --local-domains-file --accept-perl-newline-keys --address-form --separator --hash-length --hash-alphabet --always-rewrite --help --version"
+            opts="-r -a -c -t -k -h -V --recipient --alias --drop-invalid --config --sendmail --sendmail-option --timeout --sender --check-config --secret-file --secret --hash-min --max-age --local-domain --local-domains-file --accept-perl-newline-keys --address-form --original-envelope --database --database-when --separator --hash-length --hash-alphabet --always-rewrite --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -99,6 +99,18 @@ _srs__reverser() {
                     ;;
                 --address-form)
                     COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
+                    return 0
+                    ;;
+                --original-envelope)
+                    COMPREPLY=($(compgen -W "embedded database" -- "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-when)
+                    COMPREPLY=($(compgen -W "always too-long" -- "${cur}"))
                     return 0
                     ;;
                 --separator)

@@ -47,7 +47,7 @@ _srs() {
 
     case "${cmd}" in
         srs)
-            opts="-k -h -V --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --now --help --version forward reverse keygen help"
+            opts="-k -h -V --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --original-envelope --database --database-when --now --help --version forward reverse keygen help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -97,6 +97,18 @@ _srs() {
                     COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
                     return 0
                     ;;
+                --original-envelope)
+                    COMPREPLY=($(compgen -W "embedded database" -- "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-when)
+                    COMPREPLY=($(compgen -W "always too-long" -- "${cur}"))
+                    return 0
+                    ;;
                 --now)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -109,7 +121,7 @@ _srs() {
             return 0
             ;;
         srs__subcmd__forward)
-            opts="-a -k -h --alias --json --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --now --help"
+            opts="-a -k -h --alias --json --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --original-envelope --database --database-when --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +177,18 @@ _srs() {
                     ;;
                 --address-form)
                     COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
+                    return 0
+                    ;;
+                --original-envelope)
+                    COMPREPLY=($(compgen -W "embedded database" -- "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-when)
+                    COMPREPLY=($(compgen -W "always too-long" -- "${cur}"))
                     return 0
                     ;;
                 --now)
@@ -249,7 +273,7 @@ _srs() {
             return 0
             ;;
         srs__subcmd__keygen)
-            opts="-k -h --rotate --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --now --help"
+            opts="-k -h --rotate --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --original-envelope --database --database-when --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -303,6 +327,18 @@ _srs() {
                     COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
                     return 0
                     ;;
+                --original-envelope)
+                    COMPREPLY=($(compgen -W "embedded database" -- "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-when)
+                    COMPREPLY=($(compgen -W "always too-long" -- "${cur}"))
+                    return 0
+                    ;;
                 --now)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -315,7 +351,7 @@ _srs() {
             return 0
             ;;
         srs__subcmd__reverse)
-            opts="-a -k -h --alias --explain --json --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --now --help"
+            opts="-a -k -h --alias --explain --json --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --original-envelope --database --database-when --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -371,6 +407,18 @@ _srs() {
                     ;;
                 --address-form)
                     COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
+                    return 0
+                    ;;
+                --original-envelope)
+                    COMPREPLY=($(compgen -W "embedded database" -- "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-when)
+                    COMPREPLY=($(compgen -W "always too-long" -- "${cur}"))
                     return 0
                     ;;
                 --now)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_srs_global_optspecs
-    string join \n k/secret-file= secret= separator= hash-length= hash-min= max-age= local-domain= local-domains-file= always-rewrite hash-alphabet= accept-perl-newline-keys address-form= now= h/help V/version
+    string join \n k/secret-file= secret= separator= hash-length= hash-min= max-age= local-domain= local-domains-file= always-rewrite hash-alphabet= accept-perl-newline-keys address-form= original-envelope= database= database-when= now= h/help V/version
 end
 
 function __fish_srs_needs_command
@@ -39,6 +39,11 @@ url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srs -n "__fish_srs_needs_command" -l address-form -d 'Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]' -r -f -a "local\t'SRS0=HHHH=TT=host=local@domain'
 domain\t'local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)'
 auto\t'The domain form only for senders too long for the local form'"
+complete -c srs -n "__fish_srs_needs_command" -l original-envelope -d 'Where the original sender goes: embedded in the SRS address, or stored in --database under a short key the address carries (postsrsd 2\'s layout) [default: embedded]' -r -f -a "embedded\t'In the SRS address itself'
+database\t'In --database, under a key the SRS address carries'"
+complete -c srs -n "__fish_srs_needs_command" -l database -d 'The address database: sqlite:/var/lib/mail-srs/srs.db or redis://127.0.0.1:6379/0; also read on reverse for postsrsd 2\'s KEY@1 addresses' -r
+complete -c srs -n "__fish_srs_needs_command" -l database-when -d 'Which senders go to the database: always, or only those whose SRS address would pass 64 characters of local part [default: always]' -r -f -a "always\t'Every sender forward rewrites'
+too-long\t'Only senders too long for the local form'"
 complete -c srs -n "__fish_srs_needs_command" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
 complete -c srs -n "__fish_srs_needs_command" -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
 complete -c srs -n "__fish_srs_needs_command" -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'
@@ -64,6 +69,11 @@ url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srs -n "__fish_srs_using_subcommand forward" -l address-form -d 'Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]' -r -f -a "local\t'SRS0=HHHH=TT=host=local@domain'
 domain\t'local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)'
 auto\t'The domain form only for senders too long for the local form'"
+complete -c srs -n "__fish_srs_using_subcommand forward" -l original-envelope -d 'Where the original sender goes: embedded in the SRS address, or stored in --database under a short key the address carries (postsrsd 2\'s layout) [default: embedded]' -r -f -a "embedded\t'In the SRS address itself'
+database\t'In --database, under a key the SRS address carries'"
+complete -c srs -n "__fish_srs_using_subcommand forward" -l database -d 'The address database: sqlite:/var/lib/mail-srs/srs.db or redis://127.0.0.1:6379/0; also read on reverse for postsrsd 2\'s KEY@1 addresses' -r
+complete -c srs -n "__fish_srs_using_subcommand forward" -l database-when -d 'Which senders go to the database: always, or only those whose SRS address would pass 64 characters of local part [default: always]' -r -f -a "always\t'Every sender forward rewrites'
+too-long\t'Only senders too long for the local form'"
 complete -c srs -n "__fish_srs_using_subcommand forward" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
 complete -c srs -n "__fish_srs_using_subcommand forward" -l json -d 'Write one JSON object per address (input, status, output or error)'
 complete -c srs -n "__fish_srs_using_subcommand forward" -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
@@ -85,6 +95,11 @@ url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l address-form -d 'Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]' -r -f -a "local\t'SRS0=HHHH=TT=host=local@domain'
 domain\t'local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)'
 auto\t'The domain form only for senders too long for the local form'"
+complete -c srs -n "__fish_srs_using_subcommand reverse" -l original-envelope -d 'Where the original sender goes: embedded in the SRS address, or stored in --database under a short key the address carries (postsrsd 2\'s layout) [default: embedded]' -r -f -a "embedded\t'In the SRS address itself'
+database\t'In --database, under a key the SRS address carries'"
+complete -c srs -n "__fish_srs_using_subcommand reverse" -l database -d 'The address database: sqlite:/var/lib/mail-srs/srs.db or redis://127.0.0.1:6379/0; also read on reverse for postsrsd 2\'s KEY@1 addresses' -r
+complete -c srs -n "__fish_srs_using_subcommand reverse" -l database-when -d 'Which senders go to the database: always, or only those whose SRS address would pass 64 characters of local part [default: always]' -r -f -a "always\t'Every sender forward rewrites'
+too-long\t'Only senders too long for the local form'"
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l explain -d 'Also say which secret matched (by position), the hash length, the age and the days left'
 complete -c srs -n "__fish_srs_using_subcommand reverse" -l json -d 'Write one JSON object per address (input, status, output or error)'
@@ -107,6 +122,11 @@ url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l address-form -d 'Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]' -r -f -a "local\t'SRS0=HHHH=TT=host=local@domain'
 domain\t'local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)'
 auto\t'The domain form only for senders too long for the local form'"
+complete -c srs -n "__fish_srs_using_subcommand keygen" -l original-envelope -d 'Where the original sender goes: embedded in the SRS address, or stored in --database under a short key the address carries (postsrsd 2\'s layout) [default: embedded]' -r -f -a "embedded\t'In the SRS address itself'
+database\t'In --database, under a key the SRS address carries'"
+complete -c srs -n "__fish_srs_using_subcommand keygen" -l database -d 'The address database: sqlite:/var/lib/mail-srs/srs.db or redis://127.0.0.1:6379/0; also read on reverse for postsrsd 2\'s KEY@1 addresses' -r
+complete -c srs -n "__fish_srs_using_subcommand keygen" -l database-when -d 'Which senders go to the database: always, or only those whose SRS address would pass 64 characters of local part [default: always]' -r -f -a "always\t'Every sender forward rewrites'
+too-long\t'Only senders too long for the local form'"
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l now -d 'Use this Unix time (seconds) instead of the clock, to reproduce a result' -r
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l always-rewrite -d 'Rewrite senders from the alias and local domains too'
 complete -c srs -n "__fish_srs_using_subcommand keygen" -l accept-perl-newline-keys -d 'Also accept addresses signed by Perl srs/srsd, which keep the newline in keys read from a file'

@@ -23,7 +23,7 @@ _srsd() {
 
     case "${cmd}" in
         srsd)
-            opts="-c -d -l -k -t -v -h -V --config --domain --listen --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --socket-mode --max-connections --idle-timeout --request-timeout --drain-timeout --allow-non-loopback --line-keep-alive --milter-rewrite --bounce-policy --milter-rewrite-to --bounce-exempt --milter-reject-invalid --milter-reject-bounce --upstream --upstream-protocol --upstream-connect-timeout --upstream-timeout --relay-domain --user --group --chroot --pid-file --socket-owner --socket-group --log --syslog-socket --background --log-level --now --check-config --help --version"
+            opts="-c -d -l -k -t -v -h -V --config --domain --listen --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --original-envelope --database --database-when --socket-mode --max-connections --idle-timeout --request-timeout --drain-timeout --allow-non-loopback --line-keep-alive --milter-rewrite --bounce-policy --milter-rewrite-to --bounce-exempt --milter-reject-invalid --milter-reject-bounce --upstream --upstream-protocol --upstream-connect-timeout --upstream-timeout --relay-domain --user --group --chroot --pid-file --socket-owner --socket-group --log --syslog-socket --background --log-level --now --check-config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -95,6 +95,18 @@ _srsd() {
                     ;;
                 --address-form)
                     COMPREPLY=($(compgen -W "local domain auto" -- "${cur}"))
+                    return 0
+                    ;;
+                --original-envelope)
+                    COMPREPLY=($(compgen -W "embedded database" -- "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-when)
+                    COMPREPLY=($(compgen -W "always too-long" -- "${cur}"))
                     return 0
                     ;;
                 --socket-mode)

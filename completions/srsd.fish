@@ -16,6 +16,11 @@ url\t'base64url (- and _), for receivers that refuse / in addresses'"
 complete -c srsd -l address-form -d 'Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]' -r -f -a "local\t'SRS0=HHHH=TT=host=local@domain'
 domain\t'local@SIGNATURE.host.srs0.domain (needs wildcard DNS records)'
 auto\t'The domain form only for senders too long for the local form'"
+complete -c srsd -l original-envelope -d 'Where the original sender goes: embedded in the SRS address, or stored in --database under a short key the address carries (postsrsd 2\'s layout) [default: embedded]' -r -f -a "embedded\t'In the SRS address itself'
+database\t'In --database, under a key the SRS address carries'"
+complete -c srsd -l database -d 'The address database: sqlite:/var/lib/mail-srs/srs.db or redis://127.0.0.1:6379/0; also read on reverse for postsrsd 2\'s KEY@1 addresses' -r
+complete -c srsd -l database-when -d 'Which senders go to the database: always, or only those whose SRS address would pass 64 characters of local part [default: always]' -r -f -a "always\t'Every sender forward rewrites'
+too-long\t'Only senders too long for the local form'"
 complete -c srsd -l socket-mode -d 'Permissions of Unix sockets, in octal [default: 0666]' -r
 complete -c srsd -l max-connections -d 'Connections served at once; more wait in the listen queue [default: 10240]' -r
 complete -c srsd -l idle-timeout -d 'Seconds a connection may stay idle before it is closed [default: 300]' -r

@@ -7,7 +7,7 @@
 use std::io::{self, BufRead, Read, Write};
 use std::time::SystemTime;
 
-use crate::protocol::{Lookup, Outcome};
+use crate::protocol::{Answer, Lookup, Outcome};
 use crate::srs::{Explanation, Form, Srs, overlong_local_part};
 
 /// Longest input line read from a stream, in bytes; longer lines are refused.
@@ -42,6 +42,8 @@ pub struct Style {
 pub struct Report {
     /// How many addresses could not be forwarded or reversed.
     pub failed: usize,
+    /// How many of those failed for a while only (the address database).
+    pub temporary: usize,
 }
 
 /// Runs `srs` over addresses and writes answers to `out`, diagnostics to `diag`.
@@ -53,6 +55,7 @@ pub struct Batch<'a, W: Write, D: Write> {
     diag: D,
     prog: &'a str,
     style: Style,
+    store: Option<crate::protocol::Store<'a>>,
     report: Report,
 }
 
@@ -92,8 +95,15 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
             diag,
             prog,
             style: Style::default(),
+            store: None,
             report: Report::default(),
         }
+    }
+
+    /// Stores senders in (and reverses keys from) the address database.
+    pub fn stored(mut self, store: Option<crate::protocol::Store<'a>>) -> Self {
+        self.store = store;
+        self
     }
 
     /// Writes answers in `style`.
@@ -106,7 +116,8 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
     pub fn address(&mut self, input: &str) -> io::Result<()> {
         let given = input;
         let input = crate::srs::strip_angle_brackets(input);
-        let lookup = Lookup::new(self.srs, "", self.now);
+        let mut lookup = Lookup::new(self.srs, "", self.now);
+        lookup.store = self.store;
         let answer = match self.rewrite {
             Rewrite::Forward { alias } => lookup.forward(input, alias, Form::External),
             Rewrite::Reverse => lookup.reverse(input, Form::External),
@@ -114,7 +125,11 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
         let outcome = Outcome::of(&answer);
         let output = match answer.or_unchanged(input) {
             Ok(output) => output,
-            Err(why) => return self.refused(given, &why.to_string()),
+            Err(Answer::NotFound(why)) => return self.refused(given, &why.to_string()),
+            Err(other) => {
+                self.report.temporary += 1;
+                return self.refused(given, &other.to_string());
+            }
         };
         let overlong = match self.rewrite {
             Rewrite::Forward { .. } => overlong_local_part(&output),

@@ -22,6 +22,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod database;
 pub mod envelope;
 pub mod exit;
 pub mod log;

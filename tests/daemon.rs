@@ -28,10 +28,7 @@ fn state(secrets: &[&[u8]]) -> State {
         local_domains: vec!["local.example".into()],
         ..Options::default()
     };
-    State {
-        srs: Srs::new(secrets, opts).unwrap(),
-        domain: "fwd.example".into(),
-    }
+    State::new(Srs::new(secrets, opts).unwrap(), "fwd.example".into())
 }
 
 /// A daemon on a socketmap and a line Unix socket and two tcp_table ports.

@@ -368,10 +368,10 @@ fn the_daemon_serves_the_milter_on_a_socket() {
     let dir = tempfile::TempDir::new().unwrap();
     let path = dir.path().join("milter");
     let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    let state = State {
-        srs: Srs::new(&[b"s3cret"], Options::default()).unwrap(),
-        domain: "fwd.example".into(),
-    };
+    let state = State::new(
+        Srs::new(&[b"s3cret"], Options::default()).unwrap(),
+        "fwd.example".into(),
+    );
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let clock = Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(1_795_435_200)));
     let thread = std::thread::spawn(move || {

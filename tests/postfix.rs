@@ -516,21 +516,33 @@ local_recipient_maps = proxy:unix:passwd.byname regexp:{d}/cfg/srs-recipients"
     drop(srsd);
 }
 
-/// The domain form through socketmap: a 60-character sender leaves as
-/// `local@<sig>.host.srs0.fwd.example` (local part unchanged, so within 64
-/// octets), a bounce to it reaches the sender, and a forged one is refused
-/// at RCPT. Postfix takes the SRS subdomains as local with a regexp table
-/// in mydestination, as the README says.
-#[test]
-fn postfix_with_the_domain_form() {
-    let Some((dir, keys)) = private_dir("domain-form") else {
+/// A 60-character sender through srsd (socketmap) started with `args`:
+/// it leaves with a local part of at most 64 octets that `expect` accepts,
+/// a bounce to that address reaches the sender, and a forged one gets 550
+/// at RCPT. `main_cf` is added to Postfix's settings, after `files` are
+/// written to its configuration directory; `DIR` in `args` and `main_cf`
+/// is the test's directory.
+fn long_sender(
+    name: &str,
+    args: &[&str],
+    files: &[(&str, &str)],
+    main_cf: &str,
+    expect: impl Fn(&str) -> bool,
+) {
+    let Some((dir, keys)) = private_dir(name) else {
         return;
     };
+    std::fs::create_dir_all(dir.join("cfg")).unwrap();
+    for (file, text) in files {
+        std::fs::write(dir.join("cfg").join(file), text).unwrap();
+    }
+    let here = dir.display().to_string();
     let srsd = Srsd(
         Command::new(env!("CARGO_BIN_EXE_srsd"))
             .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
             .arg(&keys)
-            .args(["--address-form", "domain", "--listen"])
+            .args(args.iter().map(|a| a.replace("DIR", &here)))
+            .arg("--listen")
             .arg(format!("socketmap=unix:{}/srs", dir.display()))
             .stderr(Stdio::null())
             .spawn()
@@ -542,22 +554,17 @@ fn postfix_with_the_domain_form() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let d = dir.display();
-    std::fs::create_dir_all(dir.join("cfg")).unwrap();
-    std::fs::write(
-        dir.join("cfg/srs-domains"),
-        "/\\.srs[01]\\.fwd\\.example$/ OK\n",
-    )
-    .unwrap();
     let sink = Sink::start();
     let postfix = Postfix::start(
         &dir,
         sink.port,
         &format!(
-            "mydestination = fwd.example, regexp:{d}/cfg/srs-domains
+            "{}
 sender_canonical_maps = socketmap:unix:{d}/srs:forward
 sender_canonical_classes = envelope_sender
 recipient_canonical_maps = socketmap:unix:{d}/srs:reverse
-recipient_canonical_classes = envelope_recipient, header_recipient"
+recipient_canonical_classes = envelope_recipient, header_recipient",
+            main_cf.replace("DIR", &d.to_string())
         ),
     );
     let local = "0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1";
@@ -565,41 +572,29 @@ recipient_canonical_classes = envelope_recipient, header_recipient"
     // 60 characters: the local form would have a local part of 75.
     assert_eq!(sender.len(), 60);
     assert_eq!(
-        postfix.send(&sender, &["list@fwd.example"], "d-forward"),
+        postfix.send(&sender, &["list@fwd.example"], "l-forward"),
         [250]
     );
-    let e = sink.wait_for("d-forward", &postfix);
-    let signed = srs(
-        &keys,
-        NOW,
-        &[
-            "--address-form",
-            "domain",
-            "forward",
-            "-a",
-            "fwd.example",
-            &sender,
-        ],
-    );
-    assert!(
-        signed.starts_with(&format!("{local}@"))
-            && signed.ends_with(".bulk.example.srs0.fwd.example"),
-        "{signed}"
-    );
-    assert_eq!(e.from, signed);
-    assert!(e.from.rsplit_once('@').unwrap().0.len() <= 64);
+    let signed = sink.wait_for("l-forward", &postfix).from;
+    assert!(expect(&signed), "{signed}");
+    assert!(signed.rsplit_once('@').unwrap().0.len() <= 64, "{signed}");
 
     // A bounce to it reaches the sender, with the null sender.
-    assert_eq!(postfix.send("", &[&signed], "d-bounce"), [250]);
-    let e = sink.wait_for("d-bounce", &postfix);
+    assert_eq!(postfix.send("", &[&signed], "l-bounce"), [250]);
+    let e = sink.wait_for("l-bounce", &postfix);
     assert_eq!(
         (e.from.as_str(), e.to.as_slice()),
         ("", &[sender.clone()][..])
     );
 
     // A forged one is not reversed, so it is an unknown local user: 550.
-    let forged = signed.replacen("@jm", "@jn", 1);
-    let codes = postfix.send("", &[&forged], "d-forged");
+    let forged = if signed.starts_with("SRS0=") {
+        format!("SRS0=AAAA{}", &signed[9..])
+    } else {
+        signed.replacen("@jm", "@jn", 1)
+    };
+    assert_ne!(forged, signed);
+    let codes = postfix.send("", &[&forged], "l-forged");
     assert!(
         codes[0] >= 500,
         "{forged} accepted ({codes:?}); log:\n{}",
@@ -607,4 +602,70 @@ recipient_canonical_classes = envelope_recipient, header_recipient"
     );
     drop(postfix);
     drop(srsd);
+}
+
+/// The domain form: Postfix takes the SRS subdomains as local with a
+/// regexp table in mydestination, as the README says.
+#[test]
+fn postfix_with_the_domain_form() {
+    long_sender(
+        "domain-form",
+        &["--address-form", "domain"],
+        &[("srs-domains", "/\\.srs[01]\\.fwd\\.example$/ OK\n")],
+        "mydestination = fwd.example, regexp:DIR/cfg/srs-domains",
+        |signed| {
+            signed.starts_with("0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1@jm")
+                && signed.ends_with(".bulk.example.srs0.fwd.example")
+        },
+    );
+}
+
+/// The SQLite address database: the SRS address carries the key.
+#[test]
+fn postfix_with_the_sqlite_database() {
+    long_sender(
+        "sqlite",
+        &[
+            "--original-envelope",
+            "database",
+            "--database-when",
+            "too-long",
+            "--database",
+            "sqlite:DIR/srs.db",
+        ],
+        &[],
+        "",
+        |signed| {
+            signed.starts_with("SRS0=")
+                && signed.contains("=JM=1=")
+                && signed.ends_with("@fwd.example")
+        },
+    );
+}
+
+/// The Redis address database, on a private redis-server.
+#[test]
+fn postfix_with_the_redis_database() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let Some(redis) = common::redis::Redis::start(dir.path(), common::free_port()) else {
+        return;
+    };
+    let port = redis.port;
+    long_sender(
+        "redis",
+        &[
+            "--original-envelope",
+            "database",
+            "--database",
+            &format!("redis://127.0.0.1:{port}/0"),
+        ],
+        &[],
+        "",
+        |signed| {
+            signed.starts_with("SRS0=")
+                && signed.contains("=JM=1=")
+                && signed.ends_with("@fwd.example")
+        },
+    );
+    drop(redis);
 }

@@ -412,10 +412,7 @@ fn the_engine_runs_both_relay_services_in_process() {
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let clock = Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(NOW)));
-    let state = State {
-        srs: srs(),
-        domain: "example.com".into(),
-    };
+    let state = State::new(srs(), "example.com".into());
     let engine = std::thread::spawn(move || {
         let listeners = vec![
             Listener {

@@ -53,12 +53,13 @@ fn run(args: Vec<OsString>) -> Exit {
             addresses,
             json,
         } => match setup(&cli.codec) {
-            Ok(srs) => {
+            Ok((srs, db)) => {
                 let style = Style {
                     json,
                     explain: false,
                 };
-                answer(&srs, &Rewrite::Forward { alias }, &addresses, now, style)
+                let rewrite = Rewrite::Forward { alias };
+                answer(&srs, &db, &rewrite, &addresses, now, style)
             }
             Err(e) => config_error(&e),
         },
@@ -75,8 +76,9 @@ fn run(args: Vec<OsString>) -> Exit {
                     .map(|a| crate::srs::alias_domain(a).to_owned()),
             );
             match setup(&codec) {
-                Ok(srs) => answer(
+                Ok((srs, db)) => answer(
                     &srs,
+                    &db,
                     &Rewrite::Reverse,
                     &addresses,
                     now,
@@ -97,8 +99,17 @@ fn warn(w: &Warning) {
     eprintln!("{PROG}: warning: {w}");
 }
 
+/// The address database and when to store in it, from the options.
+type Db = Option<(crate::database::Database, crate::protocol::StoreWhen)>;
+
+/// The codec and the address database, from the options.
+fn setup(codec: &CodecArgs) -> Result<(Srs, Db), SetupError> {
+    let srs = codec_only(codec)?;
+    Ok((srs, codec.database()?))
+}
+
 /// Secrets from the options, or from a no-echo prompt on a terminal.
-fn setup(codec: &CodecArgs) -> Result<Srs, SetupError> {
+fn codec_only(codec: &CodecArgs) -> Result<Srs, SetupError> {
     let secrets = match codec.secrets()? {
         Some((secrets, warnings)) => {
             warnings.iter().for_each(warn);
@@ -119,24 +130,33 @@ fn setup(codec: &CodecArgs) -> Result<Srs, SetupError> {
 /// Answers each address, or each line of standard input when there are none.
 fn answer(
     srs: &Srs,
+    db: &Db,
     rewrite: &Rewrite,
     addresses: &[String],
     now: SystemTime,
     style: Style,
 ) -> Exit {
+    let store = db.as_ref().map(|(db, when)| crate::protocol::Store {
+        db,
+        when: *when,
+        lifetime: Duration::from_secs(86_400 * (u64::from(srs.options().max_age) + 1)),
+    });
     let interactive = addresses.is_empty() && io::stdin().is_terminal();
     let out: Box<dyn Write> = if interactive {
         Box::new(LineWriter::new(io::stdout().lock()))
     } else {
         Box::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()))
     };
-    let mut batch = Batch::new(srs, rewrite, now, out, io::stderr().lock(), PROG).styled(style);
+    let mut batch = Batch::new(srs, rewrite, now, out, io::stderr().lock(), PROG)
+        .styled(style)
+        .stored(store);
     let result = if addresses.is_empty() {
         batch.lines(io::stdin().lock())
     } else {
         addresses.iter().try_for_each(|a| batch.address(a))
     };
     match result.and_then(|()| batch.finish()) {
+        Ok(report) if report.temporary > 0 => Exit::TempFail,
         Ok(report) if report.failed > 0 => Exit::DataErr,
         Ok(_) => Exit::Ok,
         Err(e) => Exit::write_failed(PROG, &e),
@@ -221,6 +241,7 @@ fn run_legacy(args: &[OsString]) -> Exit {
     match Srs::new(&keys, options) {
         Ok(srs) => answer(
             &srs,
+            &None,
             &rewrite,
             &a.addresses,
             SystemTime::now(),

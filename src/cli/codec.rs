@@ -60,6 +60,36 @@ pub struct CodecArgs {
     /// Where new addresses carry the signature: the local part (SRS0=...@domain), the domain (local@SIG.host.srs0.domain), or the domain only when the local part would pass 64 characters; reverse reads both [default: local]
     #[arg(long, value_name = "FORM", value_enum, global = true)]
     pub address_form: Option<AddressFormArg>,
+
+    /// Where the original sender goes: embedded in the SRS address, or stored in --database under a short key the address carries (postsrsd 2's layout) [default: embedded]
+    #[arg(long, value_name = "WHERE", value_enum, global = true)]
+    pub original_envelope: Option<EnvelopeArg>,
+
+    /// The address database: sqlite:/var/lib/mail-srs/srs.db or redis://127.0.0.1:6379/0; also read on reverse for postsrsd 2's KEY@1 addresses
+    #[arg(long, value_name = "URL", global = true)]
+    pub database: Option<String>,
+
+    /// Which senders go to the database: always, or only those whose SRS address would pass 64 characters of local part [default: always]
+    #[arg(long, value_name = "WHEN", value_enum, global = true)]
+    pub database_when: Option<DatabaseWhenArg>,
+}
+
+/// `--original-envelope` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvelopeArg {
+    /// In the SRS address itself
+    Embedded,
+    /// In --database, under a key the SRS address carries
+    Database,
+}
+
+/// `--database-when` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseWhenArg {
+    /// Every sender forward rewrites
+    Always,
+    /// Only senders too long for the local form
+    TooLong,
 }
 
 /// `--address-form` values.
@@ -94,6 +124,12 @@ pub enum SetupError {
     /// No secret from any source.
     #[error("no secret: give --secret-file FILE (create one with: srs keygen > FILE)")]
     NoSecret,
+    /// The database could not be opened.
+    #[error(transparent)]
+    Database(#[from] crate::database::DbError),
+    /// `original-envelope = database` without a database.
+    #[error("original-envelope = database needs a database (sqlite:PATH or redis://HOST:PORT/DB)")]
+    NoDatabase,
     /// The local-domains file could not be read.
     #[error("cannot read local domains file {}: {source}", path.display())]
     LocalDomains {
@@ -172,6 +208,29 @@ impl CodecArgs {
             all.extend(file.secrets.0);
         }
         Ok((!all.is_empty()).then_some((Secrets(all), warnings)))
+    }
+
+    /// The address database and when to store in it: `None` without
+    /// `--database`. A database given with `original-envelope = embedded`
+    /// is only read, to reverse the addresses it holds keys for.
+    pub fn database(
+        &self,
+    ) -> Result<Option<(crate::database::Database, crate::protocol::StoreWhen)>, SetupError> {
+        let storing = self.original_envelope == Some(EnvelopeArg::Database);
+        let Some(spec) = &self.database else {
+            return if storing {
+                Err(SetupError::NoDatabase)
+            } else {
+                Ok(None)
+            };
+        };
+        let db = crate::database::Database::open(spec)?;
+        let when = match (storing, self.database_when) {
+            (false, _) => crate::protocol::StoreWhen::Never,
+            (true, Some(DatabaseWhenArg::TooLong)) => crate::protocol::StoreWhen::TooLong,
+            (true, _) => crate::protocol::StoreWhen::Always,
+        };
+        Ok(Some((db, when)))
     }
 
     /// Builds the codec from `secrets` and these options, reading the

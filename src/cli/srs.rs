@@ -20,8 +20,9 @@ Debian's Perl srs command line also works, read as Perl reads it:
 
 Exit status: 0 every address handled; 64 usage; 65 an address could not be
 forwarded or reversed; 69 no random source for keygen; 73 keygen --rotate
-could not write the file; 74 the output could not be written; 78
-configuration (no secret, bad keys file).";
+could not write the file; 74 the output could not be written; 75 the
+address database did not answer; 78 configuration (no secret, bad keys
+file).";
 
 /// Rewrite envelope senders with the Sender Rewriting Scheme, and back.
 ///

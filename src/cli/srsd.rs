@@ -650,12 +650,11 @@ impl Cli {
     pub fn state(&self) -> Result<(State, Vec<Warning>), SetupError> {
         let (secrets, warnings) = self.codec.secrets()?.ok_or(SetupError::NoSecret)?;
         let srs = self.codec.build(&secrets)?;
-        Ok((
-            State {
-                srs,
-                domain: self.domain.clone(),
-            },
-            warnings,
-        ))
+        let mut state = State::new(srs, self.domain.clone());
+        if let Some((db, when)) = self.codec.database()? {
+            state.database = Some(std::sync::Arc::new(db));
+            state.store_when = when;
+        }
+        Ok((state, warnings))
     }
 }

@@ -41,6 +41,32 @@ pub struct State {
     pub srs: Srs,
     /// The domain forward rewrites into.
     pub domain: String,
+    /// The address database, if one is configured.
+    pub database: Option<Arc<crate::database::Database>>,
+    /// Which senders go to the database.
+    pub store_when: crate::protocol::StoreWhen,
+}
+
+impl State {
+    /// A state without an address database.
+    pub fn new(srs: Srs, domain: String) -> State {
+        State {
+            srs,
+            domain,
+            database: None,
+            store_when: crate::protocol::StoreWhen::Never,
+        }
+    }
+
+    /// How lookups use the database: entries live the maximum age plus one
+    /// day.
+    pub fn store(&self) -> Option<crate::protocol::Store<'_>> {
+        self.database.as_deref().map(|db| crate::protocol::Store {
+            db,
+            when: self.store_when,
+            lifetime: Duration::from_secs(86_400 * (u64::from(self.srs.options().max_age) + 1)),
+        })
+    }
 }
 
 /// The state every connection reads, and the counters they update; a
@@ -196,6 +222,7 @@ pub async fn run(
         oversized: RateLimit::new(10, window, "over-long replies"),
     });
     let (halt, halted) = watch::channel(false);
+    let purger = tokio::spawn(purge_periodically(ctx.shared.clone(), ctx.clock.clone()));
     let mut loops = JoinSet::new();
     let mut paths = Vec::new();
     for l in listeners {
@@ -250,6 +277,7 @@ pub async fn run(
         );
         while loops.join_next().await.is_some() {}
     }
+    purger.abort();
     ctx.refusals.flush();
     ctx.accept_errors.flush();
     ctx.oversized.flush();
@@ -261,6 +289,28 @@ pub async fn run(
         }
     }
     result
+}
+
+/// How often expired database entries are removed (SQLite; Redis expires
+/// its own).
+pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Removes expired entries from the address database at start and every
+/// [`PURGE_EVERY`], off the serving thread; failures are logged.
+async fn purge_periodically(shared: Shared, clock: Arc<dyn Clock>) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    loop {
+        every.tick().await;
+        let Some(db) = shared.load().database.clone() else {
+            continue;
+        };
+        let now = clock.now();
+        match tokio::task::spawn_blocking(move || db.purge(now)).await {
+            Ok(Ok(n)) => log::debug!("removed {n} expired database entries"),
+            Ok(Err(e)) => log::warn!("cannot remove expired database entries: {e}"),
+            Err(_) => {}
+        }
+    }
 }
 
 /// The most input read and dropped after a reply that closes the connection.
@@ -403,10 +453,38 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
         guard.pending(true);
         input.extend_from_slice(&chunk[..n]);
         let state = ctx.shared.load();
-        let mut lookup = Lookup::new(&state.srs, &state.domain, ctx.clock.now());
-        lookup.metrics = Some(metrics);
-        let progress = session.serve(&input, &lookup, &ctx.limits.protocols, &mut out);
-        record(ctx, protocol, client, &lookup);
+        let now = ctx.clock.now();
+        let progress = if state.database.is_some() {
+            // A database call may wait (a slow Redis, a locked SQLite file):
+            // off this thread, so that no other client waits with it.
+            let (shared, settings) = (ctx.shared.clone(), ctx.limits.protocols.clone());
+            let moved = (
+                session,
+                std::mem::take(&mut input),
+                std::mem::take(&mut out),
+            );
+            let job = tokio::task::spawn_blocking(move || {
+                let (mut session, input, mut out) = moved;
+                let mut lookup = Lookup::new(&state.srs, &state.domain, now);
+                lookup.metrics = Some(shared.metrics());
+                lookup.store = state.store();
+                let progress = session.serve(&input, &lookup, &settings, &mut out);
+                let record = std::mem::take(&mut lookup.record);
+                (session, input, out, progress, record)
+            });
+            let Ok((s, i, o, progress, done)) = job.await else {
+                break;
+            };
+            (session, input, out) = (s, i, o);
+            record_done(ctx, protocol, client, &done);
+            progress
+        } else {
+            let mut lookup = Lookup::new(&state.srs, &state.domain, now);
+            lookup.metrics = Some(metrics);
+            let progress = session.serve(&input, &lookup, &ctx.limits.protocols, &mut out);
+            record(ctx, protocol, client, &lookup);
+            progress
+        };
         if progress.oversized > 0 {
             ctx.oversized.warn(format_args!(
                 "{} answer(s) over the {} protocol's length limit refused",
@@ -453,9 +531,13 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
 /// Counts what the lookups of one call did, and logs the refusals worth it
 /// with the address and the client.
 fn record(ctx: &Context, protocol: Protocol, client: &str, lookup: &Lookup<'_>) {
+    record_done(ctx, protocol, client, &lookup.record);
+}
+
+fn record_done(ctx: &Context, protocol: Protocol, client: &str, done: &crate::protocol::Record) {
     let metrics = ctx.shared.metrics();
-    metrics.add(protocol.name(), &lookup.record);
-    for refusal in lookup.record.take_refusals() {
+    metrics.add(protocol.name(), done);
+    for refusal in done.take_refusals() {
         metrics.forgery(&refusal.why);
         ctx.refusals.warn(format_args!(
             "refused reverse of {} from {client} ({}): {}",

@@ -81,21 +81,55 @@ pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
             }
         }
         let state = ctx.shared.load();
-        let mut lookup = Lookup::new(&state.srs, &state.domain, ctx.clock.now());
-        lookup.metrics = Some(ctx.shared.metrics());
+        let now = ctx.clock.now();
         let up = session.from_upstream(&from_upstream, settings.lmtp, &mut to_client);
         from_upstream.drain(..up.consumed);
         // A reply may let the client's held bytes be read (after a 354).
-        let down = session.from_client(
-            &from_client,
-            &lookup,
-            settings,
-            &mut to_client,
-            &mut to_upstream,
-        );
+        let down = if state.database.is_some() {
+            // A database call may wait: off this thread (see the daemon).
+            let (shared, relay_settings) = (ctx.shared.clone(), settings.clone());
+            let moved = (
+                session,
+                std::mem::take(&mut from_client),
+                std::mem::take(&mut to_client),
+                std::mem::take(&mut to_upstream),
+            );
+            let job = tokio::task::spawn_blocking(move || {
+                let (mut session, held, mut to_client, mut to_upstream) = moved;
+                let mut lookup = Lookup::new(&state.srs, &state.domain, now);
+                lookup.metrics = Some(shared.metrics());
+                lookup.store = state.store();
+                let down = session.from_client(
+                    &held,
+                    &lookup,
+                    &relay_settings,
+                    &mut to_client,
+                    &mut to_upstream,
+                );
+                let record = std::mem::take(&mut lookup.record);
+                (session, held, to_client, to_upstream, down, record)
+            });
+            let Ok((s, held, c, u, down, done)) = job.await else {
+                break;
+            };
+            (session, from_client, to_client, to_upstream) = (s, held, c, u);
+            super::record_done(ctx, protocol, who, &done);
+            down
+        } else {
+            let mut lookup = Lookup::new(&state.srs, &state.domain, now);
+            lookup.metrics = Some(ctx.shared.metrics());
+            let down = session.from_client(
+                &from_client,
+                &lookup,
+                settings,
+                &mut to_client,
+                &mut to_upstream,
+            );
+            super::record(ctx, protocol, who, &lookup);
+            down
+        };
         from_client.drain(..down.consumed);
         guard.pending(!from_client.is_empty());
-        super::record(ctx, protocol, who, &lookup);
         if !to_upstream.is_empty() {
             let sent =
                 tokio::time::timeout(settings.reply_timeout, upstream.write_all(&to_upstream))

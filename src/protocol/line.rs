@@ -81,7 +81,7 @@ fn answer(lookup: &Lookup<'_>, line: &str) -> Result<String, String> {
         return lookup
             .forward(sender, alias, Form::External)
             .or_unchanged(sender)
-            .map_err(|e| e.to_string());
+            .map_err(error_text);
     } else if command.eq_ignore_ascii_case("reverse") {
         let [address] = args[..] else {
             return Err(USAGE.into());
@@ -92,6 +92,14 @@ fn answer(lookup: &Lookup<'_>, line: &str) -> Result<String, String> {
     };
     match answer {
         Answer::Found(a) => Ok(a),
-        Answer::NotFound(reason) => Err(reason.to_string()),
+        other => Err(error_text(other)),
+    }
+}
+
+/// The text after `ERROR: ` for an answer that is not an address.
+fn error_text(answer: Answer) -> String {
+    match answer {
+        Answer::NotFound(reason) => reason.to_string(),
+        other => other.to_string(),
     }
 }

@@ -407,8 +407,12 @@ impl MilterSession {
                 }
             }
             Packet::EndOfMessage => {
-                self.modifications(lookup, settings, out);
-                reply(out, b'c', None);
+                match self.modifications(lookup, settings, out) {
+                    Ok(()) => reply(out, b'c', None),
+                    // The sender could not be signed: the MTA keeps the
+                    // message and tries again.
+                    Err(()) => reply(out, b'y', Some(DATABASE_TEMPFAIL)),
+                }
                 self.reset();
             }
             Packet::Abort => self.reset(),
@@ -480,6 +484,7 @@ impl MilterSession {
             match lookup.reverse(&address, Form::External) {
                 Answer::Found(original) => reversed = Some(original),
                 Answer::NotFound(_) => return Some(&settings.reject_invalid),
+                Answer::TempFail(_) => return Some(DATABASE_TEMPFAIL),
             }
         }
         let null_sender = self.sender.as_ref().is_some_and(|(s, _)| s.is_empty());
@@ -510,13 +515,28 @@ impl MilterSession {
 
     /// The end-of-message actions: the signed sender, then each reversed
     /// recipient deleted and its original added with the same parameters.
-    fn modifications(&self, lookup: &Lookup<'_>, settings: &MilterSettings, out: &mut Vec<u8>) {
-        if self.actions & SMFIF_CHGFROM != 0
-            && let Some((sender, params)) = &self.sender
-            && !sender.is_empty()
-            && (settings.rewrite == Rewrite::Always || self.recipients.iter().any(|r| !r.local))
-            && let Answer::Found(signed) = lookup.forward(sender, lookup.domain, Form::External)
-        {
+    fn modifications(
+        &self,
+        lookup: &Lookup<'_>,
+        settings: &MilterSettings,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ()> {
+        let signed = match &self.sender {
+            Some((sender, _))
+                if self.actions & SMFIF_CHGFROM != 0
+                    && !sender.is_empty()
+                    && (settings.rewrite == Rewrite::Always
+                        || self.recipients.iter().any(|r| !r.local)) =>
+            {
+                match lookup.forward(sender, lookup.domain, Form::External) {
+                    Answer::Found(signed) => Some(signed),
+                    Answer::TempFail(_) => return Err(()),
+                    Answer::NotFound(_) => None,
+                }
+            }
+            _ => None,
+        };
+        if let (Some(signed), Some((_, params))) = (signed, &self.sender) {
             let signed = format!("<{signed}>");
             let params = params.join(" ");
             packet(
@@ -529,7 +549,7 @@ impl MilterSession {
             self.rewrite_to_headers(out);
         }
         if self.actions & SMFIF_DELRCPT == 0 {
-            return;
+            return Ok(());
         }
         for r in &self.recipients {
             let Some(original) = &r.reversed else {
@@ -548,6 +568,7 @@ impl MilterSession {
                 packet(out, b'+', &[original.as_bytes(), b"\0"]);
             }
         }
+        Ok(())
     }
 }
 
@@ -576,6 +597,9 @@ impl MilterSession {
 }
 
 /// Appends a reply: a bare code, or a reply code with its text.
+/// The reply when the address database cannot answer: try again later.
+const DATABASE_TEMPFAIL: &str = "451 4.3.0 SRS address database unavailable, try again later";
+
 fn reply(out: &mut Vec<u8>, code: u8, text: Option<&str>) {
     match text {
         Some(text) => packet(out, code, &[text.as_bytes(), b"\0"]),

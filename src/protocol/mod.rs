@@ -23,6 +23,8 @@ use std::time::SystemTime;
 
 use crate::srs::{Form, ForwardError, Forwarded, ReverseError, Srs, Unchanged};
 
+pub use crate::database::Database;
+
 /// What the protocols may be configured with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -114,6 +116,9 @@ pub enum Answer {
     /// Nothing to rewrite (never a failure in map protocols). The reason is
     /// formatted only by the protocols that send it.
     NotFound(NotRewritten),
+    /// The address database could not answer: the MTA must try again later
+    /// (socketmap `TEMP`, tcp_table `400`, `451` in SMTP, exit 75).
+    TempFail(String),
 }
 
 impl std::fmt::Display for Answer {
@@ -121,6 +126,7 @@ impl std::fmt::Display for Answer {
         match self {
             Answer::Found(a) => f.write_str(a),
             Answer::NotFound(why) => write!(f, "not rewritten: {why}"),
+            Answer::TempFail(why) => write!(f, "temporary failure: {why}"),
         }
     }
 }
@@ -143,8 +149,8 @@ impl Answer {
 
     /// The address for a caller that prints an answer for every sender
     /// (`srs forward`, the line protocol): the rewritten address, or `sender`
-    /// itself when it needs no rewriting; the reason when forward refused it.
-    pub fn or_unchanged(self, sender: &str) -> Result<String, NotRewritten> {
+    /// itself when it needs no rewriting; why not otherwise.
+    pub fn or_unchanged(self, sender: &str) -> Result<String, Answer> {
         match self {
             Answer::Found(a) => Ok(a),
             Answer::NotFound(
@@ -152,7 +158,7 @@ impl Answer {
                 | NotRewritten::AlreadyRewritten
                 | NotRewritten::SrsAddressOnForward,
             ) => Ok(sender.to_owned()),
-            Answer::NotFound(why) => Err(why),
+            other => Err(other),
         }
     }
 }
@@ -173,6 +179,11 @@ pub enum NotRewritten {
     Forward(ForwardError),
     /// Reverse refused the address.
     Reverse(ReverseError),
+    /// The address carries a database key, and no database is configured.
+    DatabaseNeeded,
+    /// The address carries a database key the database does not hold (an
+    /// entry expired, or another database).
+    UnknownKey,
 }
 
 impl std::fmt::Display for NotRewritten {
@@ -186,6 +197,10 @@ impl std::fmt::Display for NotRewritten {
             NotRewritten::AlreadyRewritten => f.write_str("already rewritten"),
             NotRewritten::Forward(e) => e.fmt(f),
             NotRewritten::Reverse(e) => e.fmt(f),
+            NotRewritten::DatabaseNeeded => f.write_str(
+                "the address carries a database key (KEY@1); configure the database that holds it",
+            ),
+            NotRewritten::UnknownKey => f.write_str("database key not found (expired?)"),
         }
     }
 }
@@ -203,6 +218,32 @@ pub struct Lookup<'a> {
     pub record: Record,
     /// The daemon's counters, for the metrics listener.
     pub metrics: Option<&'a crate::metrics::Metrics>,
+    /// The address database, when senders are stored in one.
+    pub store: Option<Store<'a>>,
+}
+
+/// How senders are stored in the address database.
+#[derive(Clone, Copy, Debug)]
+pub struct Store<'a> {
+    /// The database.
+    pub db: &'a crate::database::Database,
+    /// Every sender, or only those whose SRS address would be too long.
+    pub when: StoreWhen,
+    /// How long an entry lives: the maximum age plus one day.
+    pub lifetime: std::time::Duration,
+}
+
+/// `database-when`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StoreWhen {
+    /// Every sender forward rewrites.
+    #[default]
+    Always,
+    /// Only senders whose SRS address would have a local part over 64.
+    TooLong,
+    /// None (`original-envelope = embedded`): the database is only read,
+    /// for the keys of addresses made before.
+    Never,
 }
 
 /// How a lookup ended, as the metrics count it.
@@ -214,11 +255,18 @@ pub enum Outcome {
     Unchanged,
     /// The input was refused: bad syntax, a forgery, an expired address.
     Refused,
+    /// The address database failed: a temporary failure was answered.
+    Failed,
 }
 
 impl Outcome {
     /// Every outcome, in the order of [`Outcome::name`]'s table.
-    pub const ALL: [Outcome; 3] = [Outcome::Rewritten, Outcome::Unchanged, Outcome::Refused];
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Rewritten,
+        Outcome::Unchanged,
+        Outcome::Refused,
+        Outcome::Failed,
+    ];
 
     /// The label value in the metrics.
     pub fn name(self) -> &'static str {
@@ -226,6 +274,7 @@ impl Outcome {
             Outcome::Rewritten => "rewritten",
             Outcome::Unchanged => "unchanged",
             Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
         }
     }
 
@@ -233,10 +282,14 @@ impl Outcome {
     pub fn of(answer: &Answer) -> Outcome {
         match answer {
             Answer::Found(_) => Outcome::Rewritten,
-            Answer::NotFound(NotRewritten::Forward(_) | NotRewritten::Reverse(_)) => {
-                Outcome::Refused
-            }
+            Answer::NotFound(
+                NotRewritten::Forward(_)
+                | NotRewritten::Reverse(_)
+                | NotRewritten::DatabaseNeeded
+                | NotRewritten::UnknownKey,
+            ) => Outcome::Refused,
             Answer::NotFound(_) => Outcome::Unchanged,
+            Answer::TempFail(_) => Outcome::Failed,
         }
     }
 }
@@ -269,7 +322,7 @@ pub struct Refusal {
 /// never shared between threads.
 #[derive(Debug, Default)]
 pub struct Record {
-    counts: [[Cell<u32>; 3]; 2],
+    counts: [[Cell<u32>; 4]; 2],
     refusals: RefCell<Vec<Refusal>>,
 }
 
@@ -310,6 +363,7 @@ impl<'a> Lookup<'a> {
             now,
             record: Record::default(),
             metrics: None,
+            store: None,
         }
     }
 }
@@ -337,7 +391,25 @@ impl Lookup<'_> {
     }
 
     fn forward_answer(&self, sender: &str, alias: &str, form: Form) -> Answer {
-        match self.srs.forward_in(form, sender, alias, self.now) {
+        let plain = self.srs.forward_in(form, sender, alias, self.now);
+        if let (Some(store), Ok(Forwarded::Rewritten(signed))) = (&self.store, &plain)
+            && store.when != StoreWhen::Never
+            && !crate::srs::looks_like_srs(sender)
+            && (store.when == StoreWhen::Always
+                || crate::srs::overlong_local_part(signed).is_some())
+        {
+            let key = crate::database::key_of(sender);
+            if let Err(e) = store.db.store(&key, sender, store.lifetime, self.now) {
+                log::warn!("{sender} not stored: {e}");
+                return Answer::TempFail(e.to_string());
+            }
+            return match self.srs.forward_in(Form::External, &key, alias, self.now) {
+                Ok(Forwarded::Rewritten(a)) => Answer::Found(a),
+                Ok(_) => Answer::NotFound(NotRewritten::LocalDomain),
+                Err(e) => Answer::NotFound(NotRewritten::Forward(e)),
+            };
+        }
+        match plain {
             Ok(Forwarded::Rewritten(a)) => Answer::Found(a),
             Ok(Forwarded::Unchanged(Unchanged::LocalDomain))
                 if crate::srs::looks_like_srs(sender) =>
@@ -357,12 +429,40 @@ impl Lookup<'_> {
     /// Reverses `address`.
     pub fn reverse(&self, address: &str, form: Form) -> Answer {
         let answer = match self.srs.reverse_in(form, address, self.now) {
+            Ok(key) if crate::database::is_key(&key) => self.stored(address, &key),
             Ok(a) => Answer::Found(a),
             Err(e) => Answer::NotFound(NotRewritten::Reverse(e)),
         };
         log::debug!("reverse {address}: {answer}");
         self.record.note(Direction::Reverse, address, &answer);
         answer
+    }
+}
+
+impl Lookup<'_> {
+    /// The sender stored under the database key `key` that `address`, an
+    /// SRS address whose hash and age checked out, reversed to.
+    fn stored(&self, address: &str, key: &str) -> Answer {
+        let Some(store) = &self.store else {
+            log::warn!(
+                "{address} carries a database key: not reversed, a database (original-envelope = database) is needed"
+            );
+            return Answer::NotFound(NotRewritten::DatabaseNeeded);
+        };
+        match store.db.fetch(key, self.now) {
+            Ok(Some(sender)) => Answer::Found(sender),
+            Ok(None) => {
+                log::info!(
+                    "{address}: its database key is not in {}",
+                    store.db.describe()
+                );
+                Answer::NotFound(NotRewritten::UnknownKey)
+            }
+            Err(e) => {
+                log::warn!("{address} not reversed: {e}");
+                Answer::TempFail(e.to_string())
+            }
+        }
     }
 }
 

@@ -63,6 +63,9 @@ pub const REFUSED_SRS: &[u8] = b"550 5.1.1 Invalid SRS address\r\n";
 /// STARTTLS cannot be relayed: the relay must read the envelope.
 pub const NO_TLS: &[u8] =
     b"454 4.7.0 TLS not available: this relay reads the envelope; use TLS on the upstream hop\r\n";
+/// The address database cannot answer: the client tries again later.
+pub const DATABASE_TEMPFAIL: &[u8] =
+    b"451 4.3.0 SRS address database unavailable, try again later\r\n";
 /// A command line over [`MAX_COMMAND`].
 pub const TOO_LONG: &[u8] = b"500 5.5.2 Line too long\r\n";
 /// Upstream cannot be reached.
@@ -290,16 +293,19 @@ impl RelaySession {
             .unwrap_or_default()
             .to_ascii_uppercase();
         let expect = match verb.as_slice() {
-            b"MAIL" => {
-                if self.side == Side::Pack
-                    && let Some(signed) = sign_sender(line, lookup, settings)
-                {
+            b"MAIL" if self.side == Side::Pack => match sign_sender(line, lookup, settings) {
+                Signing::Pass => Expect::Mail,
+                Signing::Signed(signed) => {
                     upstream.extend_from_slice(&signed);
                     self.pending.push_back(Pending::Upstream(Expect::Mail));
                     return;
                 }
-                Expect::Mail
-            }
+                Signing::TempFail => {
+                    self.answer(DATABASE_TEMPFAIL, client);
+                    return;
+                }
+            },
+            b"MAIL" => Expect::Mail,
             b"RCPT" if self.side == Side::Unpack => match reverse_recipient(line, lookup) {
                 Reversal::NotSrs => Expect::Rcpt,
                 Reversal::Reversed(rewritten) => {
@@ -309,6 +315,10 @@ impl RelaySession {
                 }
                 Reversal::Refused => {
                     self.answer(REFUSED_SRS, client);
+                    return;
+                }
+                Reversal::TempFail => {
+                    self.answer(DATABASE_TEMPFAIL, client);
                     return;
                 }
             },
@@ -498,20 +508,34 @@ fn envelope<'a>(line: &'a [u8], prefix: &[u8]) -> Option<(&'a str, &'a [u8])> {
     Some((address, &after[close + 1..]))
 }
 
-/// The signed `MAIL FROM` line, or `None` to pass the line as it is: a
-/// malformed line, the null sender, a listed domain, or a sender the
-/// forward rules leave alone.
-fn sign_sender(line: &[u8], lookup: &Lookup<'_>, settings: &RelaySettings) -> Option<Vec<u8>> {
-    let (sender, rest) = envelope(line, b"MAIL FROM:<")?;
-    let (_, host) = sender.rsplit_once('@')?;
+/// What becomes of a `MAIL FROM` line on the pack side.
+enum Signing {
+    /// Passed as it is: a malformed line, the null sender, a listed domain,
+    /// or a sender the forward rules leave alone.
+    Pass,
+    /// The line with the signed sender.
+    Signed(Vec<u8>),
+    /// The address database failed: answered here with 451.
+    TempFail,
+}
+
+fn sign_sender(line: &[u8], lookup: &Lookup<'_>, settings: &RelaySettings) -> Signing {
+    let Some((sender, rest)) = envelope(line, b"MAIL FROM:<") else {
+        return Signing::Pass;
+    };
+    let Some((_, host)) = sender.rsplit_once('@') else {
+        return Signing::Pass;
+    };
     if settings
         .domains
         .iter()
         .any(|d| d.eq_ignore_ascii_case(host.trim_end_matches('.')))
     {
-        return None;
+        return Signing::Pass;
     }
-    let srs_domain = settings.domains.first()?;
+    let Some(srs_domain) = settings.domains.first() else {
+        return Signing::Pass;
+    };
     match lookup.forward(sender, srs_domain, Form::External) {
         Answer::Found(signed) => {
             let mut out = Vec::with_capacity(line.len() + signed.len());
@@ -519,9 +543,10 @@ fn sign_sender(line: &[u8], lookup: &Lookup<'_>, settings: &RelaySettings) -> Op
             out.extend_from_slice(signed.as_bytes());
             out.push(b'>');
             out.extend_from_slice(rest);
-            Some(out)
+            Signing::Signed(out)
         }
-        Answer::NotFound(_) => None,
+        Answer::NotFound(_) => Signing::Pass,
+        Answer::TempFail(_) => Signing::TempFail,
     }
 }
 
@@ -532,6 +557,8 @@ enum Reversal {
     Reversed(Vec<u8>),
     /// Forged, expired or malformed: answered here, never sent upstream.
     Refused,
+    /// The address database failed: answered here with 451.
+    TempFail,
 }
 
 fn reverse_recipient(line: &[u8], lookup: &Lookup<'_>) -> Reversal {
@@ -552,6 +579,7 @@ fn reverse_recipient(line: &[u8], lookup: &Lookup<'_>) -> Reversal {
             Reversal::Reversed(out)
         }
         Answer::NotFound(_) => Reversal::Refused,
+        Answer::TempFail(_) => Reversal::TempFail,
     }
 }
 

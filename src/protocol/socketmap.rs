@@ -104,6 +104,8 @@ pub fn answer(lookup: &Lookup<'_>, payload: &[u8], out: &mut Vec<u8>) {
         Answer::Found(a) => netstring::encode_parts(out, &[b"OK ", a.as_bytes()]),
         // Postfix and sendmail want exactly "NOTFOUND "; the reason is for logs.
         Answer::NotFound(_) => netstring::encode(out, NOTFOUND),
+        // Postfix defers the mail and tries again.
+        Answer::TempFail(why) => netstring::encode_parts(out, &[b"TEMP ", why.as_bytes()]),
     }
 }
 

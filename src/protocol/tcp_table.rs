@@ -74,6 +74,10 @@ pub fn serve(
                 out.extend_from_slice(b"500 ");
                 encode(out, why.to_string().as_bytes());
             }
+            Answer::TempFail(why) => {
+                out.extend_from_slice(b"400 ");
+                encode(out, why.as_bytes());
+            }
         }
         out.push(b'\n');
         if out.len() - start > MAX_LINE {

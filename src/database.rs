@@ -1,0 +1,343 @@
+//! The address database: for senders too long for SRS, the SRS address
+//! carries a short key and the sender is stored under it, as postsrsd 2.x
+//! does (`original-envelope = database`). The layout is postsrsd's, so each
+//! reads the other's entries:
+//!
+//! - the key is the RFC 4648 base32hex (upper case) of the SHA-1 of the
+//!   sender as given, followed by `@1`; the SRS address is then made from
+//!   `KEY@1`, so it still carries a hash and a timestamp, and a forged or
+//!   expired address is refused before any lookup;
+//! - SQLite: table `kv (k TEXT UNIQUE ON CONFLICT REPLACE, v TEXT, lt
+//!   INTEGER)` with `lt` the Unix time the entry expires, purged
+//!   periodically;
+//! - Redis: the key `PostSRSd/KEY@1`, set with `SETEX` so Redis expires it.
+//!
+//! Every failure is a [`DbError`], which the protocols turn into a
+//! temporary failure so that the MTA retries: mail is never sent with an
+//! address that will not reverse.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sha1::{Digest, Sha1};
+use thiserror::Error;
+
+/// How long a database call may take before it counts as a failure.
+pub const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The Redis key prefix postsrsd 2.x uses.
+const REDIS_PREFIX: &str = "PostSRSd/";
+
+/// Why the database could not answer. Never names a value stored in it.
+#[derive(Debug, Error)]
+pub enum DbError {
+    /// The `database` setting is not `sqlite:PATH` or `redis://...`.
+    #[error("database {0:?}: expected sqlite:/path/to/file or redis://host:port/db")]
+    BadSpec(String),
+    /// SQLite refused: a corrupt, unwritable or locked file.
+    #[error("sqlite database {path}: {message}")]
+    Sqlite {
+        /// The file.
+        path: String,
+        /// SQLite's reason.
+        message: String,
+    },
+    /// Redis is down, slow or refused.
+    #[error("redis database {url}: {message}")]
+    Redis {
+        /// The server, without a password.
+        url: String,
+        /// The reason.
+        message: String,
+    },
+}
+
+/// Where the original senders are stored.
+pub enum Database {
+    /// One file, shared by the processes on this host.
+    Sqlite(Sqlite),
+    /// One server, shared by several forwarding hosts.
+    Redis(Redis),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// The key a sender is stored under: base32hex of its SHA-1, then `@1`.
+pub fn key_of(sender: &str) -> String {
+    const BASE32HEX: &[u8; 32] = b"0123456789ABCDEFGHIJKLMNOPQRSTUV";
+    let digest = Sha1::digest(sender.as_bytes());
+    let mut out = String::with_capacity(34);
+    let mut held = 0u32;
+    let mut bits = 0u32;
+    for &byte in digest.iter() {
+        held = (held << 8) | u32::from(byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(BASE32HEX[((held >> bits) & 31) as usize]));
+        }
+        held &= (1 << bits) - 1;
+    }
+    out.push_str("@1");
+    out
+}
+
+/// Whether `address` (a reversed SRS address) is a database key, `KEY@1`.
+pub fn is_key(address: &str) -> bool {
+    address
+        .rsplit_once('@')
+        .is_some_and(|(_, host)| host == "1")
+}
+
+fn unix(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+impl Database {
+    /// Opens `spec`: `sqlite:PATH` (the file and its table are created when
+    /// missing) or `redis://HOST:PORT/DB`.
+    pub fn open(spec: &str) -> Result<Database, DbError> {
+        if let Some(path) = spec.strip_prefix("sqlite:") {
+            return Sqlite::open(path).map(Database::Sqlite);
+        }
+        if spec.starts_with("redis://") || spec.starts_with("unix://") {
+            return Redis::open(spec).map(Database::Redis);
+        }
+        Err(DbError::BadSpec(spec.to_owned()))
+    }
+
+    /// "sqlite /var/lib/mail-srs/srs.db" or "redis 127.0.0.1:6379", for logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(s) => format!("sqlite {}", s.path),
+            Database::Redis(r) => format!("redis {}", r.url),
+        }
+    }
+
+    /// Stores `sender` under `key` until `now + lifetime`.
+    pub fn store(
+        &self,
+        key: &str,
+        sender: &str,
+        lifetime: Duration,
+        now: SystemTime,
+    ) -> Result<(), DbError> {
+        match self {
+            Database::Sqlite(s) => s.store(key, sender, unix(now + lifetime)),
+            Database::Redis(r) => r.store(key, sender, lifetime),
+        }
+    }
+
+    /// The sender stored under `key` (any case), if it has not expired.
+    pub fn fetch(&self, key: &str, now: SystemTime) -> Result<Option<String>, DbError> {
+        let key = key.to_ascii_uppercase();
+        match self {
+            Database::Sqlite(s) => s.fetch(&key, unix(now)),
+            Database::Redis(r) => r.fetch(&key),
+        }
+    }
+
+    /// Removes the entries expired at `now` (SQLite; Redis expires its own)
+    /// and says how many.
+    pub fn purge(&self, now: SystemTime) -> Result<usize, DbError> {
+        match self {
+            Database::Sqlite(s) => s.purge(unix(now)),
+            Database::Redis(_) => Ok(0),
+        }
+    }
+}
+
+/// An SQLite file in WAL mode, so that readers never wait for the writer,
+/// with a busy timeout for the other processes on it (srs, another srsd).
+pub struct Sqlite {
+    path: String,
+    conn: Mutex<rusqlite::Connection>,
+}
+
+impl Sqlite {
+    fn open(path: &str) -> Result<Sqlite, DbError> {
+        let fail = |e: rusqlite::Error| DbError::Sqlite {
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
+        let conn = rusqlite::Connection::open(path).map_err(fail)?;
+        conn.busy_timeout(TIMEOUT).map_err(fail)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(fail)?;
+        // In WAL mode, NORMAL syncs at checkpoints, not at each insert: a
+        // power cut may lose the last entries (bounces to those addresses
+        // are then not found), never corrupt the file.
+        conn.pragma_update(None, "synchronous", 1).map_err(fail)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS kv (k TEXT NOT NULL UNIQUE ON CONFLICT REPLACE, \
+             v TEXT NOT NULL, lt INTEGER NOT NULL); \
+             CREATE INDEX IF NOT EXISTS ltidx ON kv (lt)",
+        )
+        .map_err(fail)?;
+        Ok(Sqlite {
+            path: path.to_owned(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn fail(&self, e: rusqlite::Error) -> DbError {
+        DbError::Sqlite {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        match self.conn.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn store(&self, key: &str, sender: &str, expires: i64) -> Result<(), DbError> {
+        self.conn()
+            .prepare_cached("INSERT INTO kv (k, v, lt) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(rusqlite::params![key, sender, expires]))
+            .map(|_| ())
+            .map_err(|e| self.fail(e))
+    }
+
+    fn fetch(&self, key: &str, now: i64) -> Result<Option<String>, DbError> {
+        use rusqlite::OptionalExtension;
+        self.conn()
+            .prepare_cached("SELECT v FROM kv WHERE k = ?1 AND lt > ?2")
+            .and_then(|mut s| {
+                s.query_row(rusqlite::params![key, now], |row| row.get(0))
+                    .optional()
+            })
+            .map_err(|e| self.fail(e))
+    }
+
+    fn purge(&self, now: i64) -> Result<usize, DbError> {
+        self.conn()
+            .prepare_cached("DELETE FROM kv WHERE lt <= ?1")
+            .and_then(|mut s| s.execute(rusqlite::params![now]))
+            .map_err(|e| self.fail(e))
+    }
+}
+
+/// Connections to Redis, pooled, each with read and write timeouts; a
+/// broken one is dropped and a new one made on the next request.
+pub struct Redis {
+    url: String,
+    pool: r2d2::Pool<RedisManager>,
+}
+
+struct RedisManager(redis::Client);
+
+impl r2d2::ManageConnection for RedisManager {
+    type Connection = redis::Connection;
+    type Error = redis::RedisError;
+
+    fn connect(&self) -> Result<redis::Connection, redis::RedisError> {
+        let conn = self.0.get_connection_with_timeout(TIMEOUT)?;
+        conn.set_read_timeout(Some(TIMEOUT))?;
+        conn.set_write_timeout(Some(TIMEOUT))?;
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut redis::Connection) -> Result<(), redis::RedisError> {
+        redis::cmd("PING").query::<String>(conn).map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut redis::Connection) -> bool {
+        !redis::ConnectionLike::is_open(conn)
+    }
+}
+
+impl Redis {
+    fn open(spec: &str) -> Result<Redis, DbError> {
+        // Never log a password from the URL.
+        let shown = match spec.split_once('@') {
+            Some((_, host)) => format!("redis://…@{host}"),
+            None => spec.to_owned(),
+        };
+        let fail = |message: String| DbError::Redis {
+            url: shown.clone(),
+            message,
+        };
+        let client = redis::Client::open(spec).map_err(|e| fail(e.to_string()))?;
+        // Built lazily: srsd starts, and answers TEMP, while Redis is down.
+        let pool = r2d2::Pool::builder()
+            .max_size(16)
+            .min_idle(Some(0))
+            .connection_timeout(TIMEOUT)
+            .test_on_check_out(false)
+            .build_unchecked(RedisManager(client));
+        Ok(Redis { url: shown, pool })
+    }
+
+    fn fail(&self, message: impl ToString) -> DbError {
+        DbError::Redis {
+            url: self.url.clone(),
+            message: message.to_string(),
+        }
+    }
+
+    fn store(&self, key: &str, sender: &str, lifetime: Duration) -> Result<(), DbError> {
+        let mut conn = self.pool.get().map_err(|e| self.fail(e))?;
+        redis::cmd("SETEX")
+            .arg(format!("{REDIS_PREFIX}{key}"))
+            .arg(lifetime.as_secs().max(1))
+            .arg(sender)
+            .query::<()>(&mut *conn)
+            .map_err(|e| self.fail(e))
+    }
+
+    fn fetch(&self, key: &str) -> Result<Option<String>, DbError> {
+        let mut conn = self.pool.get().map_err(|e| self.fail(e))?;
+        redis::cmd("GET")
+            .arg(format!("{REDIS_PREFIX}{key}"))
+            .query::<Option<String>>(&mut *conn)
+            .map_err(|e| self.fail(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_postsrsd_keys() {
+        // postsrsd 2's test query SRS0=bxzH=2W=1=DCJGDE6N24LCRT41A4T0G1UIF0DTKKQJ@example.com
+        // carries this sender's key.
+        let key = key_of("test@otherdomain.com");
+        assert_eq!(key, "DCJGDE6N24LCRT41A4T0G1UIF0DTKKQJ@1");
+        assert!(is_key(&key));
+        assert!(!is_key("a@1.example"));
+    }
+
+    #[test]
+    fn sqlite_stores_fetches_expires_and_purges() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let db =
+            Database::open(&format!("sqlite:{}", dir.path().join("srs.db").display())).unwrap();
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let day = Duration::from_secs(86_400);
+        db.store("AAA@1", "long@example.org", 22 * day, t0).unwrap();
+        db.store("BBB@1", "short@example.org", day, t0).unwrap();
+        assert_eq!(
+            db.fetch("aaa@1", t0).unwrap().as_deref(),
+            Some("long@example.org")
+        );
+        assert_eq!(db.fetch("CCC@1", t0).unwrap(), None);
+        // Expired entries are not returned, and the purge removes them only.
+        assert_eq!(db.fetch("BBB@1", t0 + 2 * day).unwrap(), None);
+        assert_eq!(db.purge(t0 + 2 * day).unwrap(), 1);
+        assert_eq!(
+            db.fetch("AAA@1", t0 + 2 * day).unwrap().as_deref(),
+            Some("long@example.org")
+        );
+        assert_eq!(db.purge(t0 + 2 * day).unwrap(), 0);
+    }
+}

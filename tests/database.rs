@@ -1,0 +1,367 @@
+//! The address database (`original-envelope = database`): SQLite shared by
+//! srs and srsd, Redis shared by two srsd processes (a real redis-server on
+//! loopback, started and stopped here), failures answered TEMP, and
+//! postsrsd 2.x's own addresses reversed from its layout.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// 2026-11-23 12:00 UTC, day 20780, stamp JM.
+const NOW: u64 = 1_795_435_200;
+/// A 60-character sender: its SRS address would have a 75-character local part.
+const LONG: &str = "0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1@bulk.example";
+
+/// srsd with `args`, its log kept, stopped on drop.
+struct Srsd {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+    socket: PathBuf,
+}
+
+impl Srsd {
+    fn start(dir: &Path, name: &str, keys: &Path, args: &[&str]) -> Srsd {
+        let socket = dir.join(name);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
+            .arg(keys)
+            .arg("--listen")
+            .arg(format!("socketmap=unix:{}", socket.display()))
+            .args(args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let d = Srsd { child, log, socket };
+        d.wait_for_log("serving");
+        d
+    }
+
+    fn wait_for_log(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.log.lock().unwrap().iter().any(|l| l.contains(text)) {
+            assert!(
+                Instant::now() < deadline,
+                "no log line {text:?}; log: {:?}",
+                self.log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// srsc's answer: (exit status, stdout, stderr).
+    fn ask(&self, direction: &str, address: &str) -> (i32, String, String) {
+        let o = Command::new(env!("CARGO_BIN_EXE_srsc"))
+            .arg("-s")
+            .arg(&self.socket)
+            .args([direction, address])
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+            String::from_utf8_lossy(&o.stderr).trim().to_owned(),
+        )
+    }
+}
+
+impl Drop for Srsd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn keys(dir: &Path) -> PathBuf {
+    let path = dir.join("keys");
+    std::fs::write(&path, "database-test-secret\n").unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    path
+}
+
+fn srs(keys: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_srs"))
+        .args(["--now", &NOW.to_string(), "-k"])
+        .arg(keys)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+/// postsrsd 2.x's own test query, answered byte for byte: with secret
+/// tops3cr3t on 2020-01-01 it forwards test@otherdomain.com through its
+/// database as this address.
+#[test]
+fn postsrsd_2_database_addresses() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let keys = dir.path().join("keys");
+    std::fs::write(&keys, "tops3cr3t\n").unwrap();
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let db = format!("sqlite:{}", dir.path().join("srs.db").display());
+    let day = "1577880000"; // 2020-01-01 12:00 UTC
+    let address = "SRS0=bxzH=2W=1=DCJGDE6N24LCRT41A4T0G1UIF0DTKKQJ@example.com";
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_srs"))
+            .args(["--now", day, "-k"])
+            .arg(&keys)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // Without a database such an address is not found, and never KEY@1.
+    let o = run(&["reverse", address]);
+    assert_eq!(
+        (
+            o.status.code(),
+            stdout(&o),
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        ),
+        (
+            Some(65),
+            String::new(),
+            format!(
+                "srs: {address}: the address carries a database key (KEY@1); configure the database that holds it\n"
+            )
+        )
+    );
+    let o = run(&[
+        "--original-envelope",
+        "database",
+        "--database",
+        &db,
+        "forward",
+        "-a",
+        "example.com",
+        "test@otherdomain.com",
+    ]);
+    assert_eq!(stdout(&o), address);
+    let o = run(&["--database", &db, "reverse", &address.to_lowercase()]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), "test@otherdomain.com".to_owned())
+    );
+    // A forged address is refused before any lookup.
+    let o = run(&[
+        "--database",
+        &db,
+        "reverse",
+        &address.replace("bxzH", "bxzI"),
+    ]);
+    assert_eq!(o.status.code(), Some(65));
+}
+
+/// SQLite: srs and srsd on one file at once, each reversing the other's
+/// addresses; only long senders stored with database-when too-long.
+#[test]
+fn sqlite_shared_by_srs_and_srsd() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let keys = keys(dir.path());
+    let db = format!("sqlite:{}", dir.path().join("srs.db").display());
+    let opts = [
+        "--original-envelope",
+        "database",
+        "--database",
+        &db,
+        "--database-when",
+        "too-long",
+    ];
+    let d = Srsd::start(dir.path(), "srs", &keys, &opts);
+    let senders: Vec<String> = (0..40).map(|i| format!("{i:02}-{LONG}")).collect();
+    // Both write at once: srs in threads, srsd through srsc.
+    let by_srs: Vec<_> = senders[..20]
+        .chunks(5)
+        .map(|chunk| {
+            let (keys, chunk, db) = (keys.clone(), chunk.to_vec(), db.clone());
+            std::thread::spawn(move || {
+                let mut args = vec![
+                    "--original-envelope",
+                    "database",
+                    "--database",
+                    &db,
+                    "forward",
+                    "-a",
+                    "fwd.example",
+                ];
+                args.extend(chunk.iter().map(String::as_str));
+                let o = srs(&keys, &args);
+                assert_eq!(
+                    o.status.code(),
+                    Some(0),
+                    "{}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                stdout(&o).lines().map(str::to_owned).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let by_srsd: Vec<String> = senders[20..]
+        .iter()
+        .map(|s| {
+            let (code, out, err) = d.ask("forward", s);
+            assert_eq!(code, 0, "{err}");
+            out
+        })
+        .collect();
+    let by_srs: Vec<String> = by_srs.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    for (sender, signed) in senders.iter().zip(by_srs.iter().chain(&by_srsd)) {
+        let local = signed.rsplit_once('@').unwrap().0;
+        assert!(
+            local.len() <= 64 && local.starts_with("SRS0=") && local.contains("=1="),
+            "{signed}"
+        );
+        // Each reverses the other's.
+        assert_eq!(d.ask("reverse", signed), (0, sender.clone(), String::new()));
+        let o = srs(&keys, &["--database", &db, "reverse", signed]);
+        assert_eq!(stdout(&o), *sender);
+    }
+    // A short sender stays embedded.
+    let (_, short, _) = d.ask("forward", "alice@origin.example");
+    assert!(
+        short.starts_with("SRS0=") && short.contains("=origin.example=alice@"),
+        "{short}"
+    );
+}
+
+/// A corrupt file: a clear error from srs (exit 78); a table gone under a
+/// running srsd: TEMP, so Postfix defers.
+#[test]
+fn sqlite_failures_are_clear_and_temporary() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let keys = keys(dir.path());
+    let file = dir.path().join("srs.db");
+    std::fs::write(
+        &file,
+        b"this is not an sqlite database, it is text long enough to have a header\n",
+    )
+    .unwrap();
+    let db = format!("sqlite:{}", file.display());
+    let o = srs(
+        &keys,
+        &[
+            "--original-envelope",
+            "database",
+            "--database",
+            &db,
+            "forward",
+            "-a",
+            "fwd.example",
+            LONG,
+        ],
+    );
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        ),
+        (
+            Some(78),
+            format!(
+                "srs: sqlite database {}: file is not a database\n",
+                file.display()
+            )
+        )
+    );
+    std::fs::remove_file(&file).unwrap();
+    let d = Srsd::start(
+        dir.path(),
+        "srs",
+        &keys,
+        &["--original-envelope", "database", "--database", &db],
+    );
+    let (code, signed, _) = d.ask("forward", LONG);
+    assert_eq!(code, 0);
+    // Broken under srsd's feet.
+    assert!(drop_table(&file), "could not drop the table");
+    let (code, out, err) = d.ask("forward", "another@bulk.example");
+    assert_eq!((code, out.as_str()), (75, ""), "{err}");
+    assert!(err.contains("no such table: kv"), "{err}");
+    let (code, _, err) = d.ask("reverse", &signed);
+    assert_eq!(code, 75, "{err}");
+    d.wait_for_log("not stored: sqlite database");
+}
+
+/// Drops the table from another process (Debian python3's sqlite3 module).
+fn drop_table(file: &Path) -> bool {
+    Command::new("/usr/bin/python3")
+        .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE kv'); c.commit()"])
+        .arg(file)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Two srsd sharing Redis reverse each other's addresses; entries get the
+/// maximum age plus one day as TTL; Redis stopped gives TEMP, and service
+/// comes back with it.
+#[test]
+fn redis_shared_by_two_srsd() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let port = common::free_port();
+    let Some(redis) = common::redis::Redis::start(dir.path(), port) else {
+        return;
+    };
+    let keys = keys(dir.path());
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let opts = ["--original-envelope", "database", "--database", &url];
+    let a = Srsd::start(dir.path(), "a", &keys, &opts);
+    let b = Srsd::start(dir.path(), "b", &keys, &opts);
+    let (code, signed, err) = a.ask("forward", LONG);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        b.ask("reverse", &signed),
+        (0, LONG.to_owned(), String::new())
+    );
+    let (_, signed_b, _) = b.ask("forward", &format!("b-{LONG}"));
+    assert_eq!(
+        a.ask("reverse", &signed_b),
+        (0, format!("b-{LONG}"), String::new())
+    );
+    // The key, and its TTL: 22 days.
+    let key = signed.split('=').nth(4).unwrap().split('@').next().unwrap();
+    let ttl: u64 = redis
+        .cli(&["TTL", &format!("PostSRSd/{key}@1")])
+        .parse()
+        .unwrap();
+    assert!((22 * 86_400 - 60..=22 * 86_400).contains(&ttl), "TTL {ttl}");
+    // Redis stopped: TEMP both ways.
+    let (port, data) = redis.stop();
+    let (code, _, err) = a.ask("forward", &format!("c-{LONG}"));
+    assert_eq!(code, 75, "{err}");
+    let (code, _, err) = b.ask("reverse", &signed);
+    assert_eq!(code, 75, "{err}");
+    // Back: served again, with what it held gone (no persistence here), so
+    // a fresh address works and the old key is unknown.
+    let _redis = common::redis::Redis::start(&data, port).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, again, _) = a.ask("forward", &format!("d-{LONG}"));
+        if code == 0 {
+            assert_eq!(
+                b.ask("reverse", &again),
+                (0, format!("d-{LONG}"), String::new())
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "srsd did not recover with Redis");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (code, _, err) = b.ask("reverse", &signed);
+    assert_eq!(
+        (code, err.as_str()),
+        (1, format!("srsc: {signed}: not rewritten").as_str())
+    );
+}
