@@ -276,12 +276,46 @@ fn sqlite_failures_are_clear_and_temporary() {
             )
         )
     );
+    // srsd refuses it at start the same way.
+    let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args(["-d", "fwd.example", "-k"])
+        .arg(&keys)
+        .args(["--original-envelope", "database", "--database", &db])
+        .arg("--listen")
+        .arg(format!(
+            "socketmap=unix:{}",
+            dir.path().join("never").display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        ),
+        (
+            Some(78),
+            format!(
+                "srsd: error: sqlite database {}: file is not a database\n",
+                file.display()
+            )
+        )
+    );
     std::fs::remove_file(&file).unwrap();
+    let line = dir.path().join("line");
+    let line_listen = format!("line=unix:{}", line.display());
     let d = Srsd::start(
         dir.path(),
         "srs",
         &keys,
-        &["--original-envelope", "database", "--database", &db],
+        &[
+            "--original-envelope",
+            "database",
+            "--database",
+            &db,
+            "--listen",
+            &line_listen,
+        ],
     );
     let (code, signed, _) = d.ask("forward", LONG);
     assert_eq!(code, 0);
@@ -293,6 +327,18 @@ fn sqlite_failures_are_clear_and_temporary() {
     let (code, _, err) = d.ask("reverse", &signed);
     assert_eq!(code, 75, "{err}");
     d.wait_for_log("not stored: sqlite database");
+    // The line protocol has no temporary reply of its own: it says so.
+    let mut conn = std::os::unix::net::UnixStream::connect(&line).unwrap();
+    std::io::Write::write_all(&mut conn, b"FORWARD x@bulk.example fwd.example\n").unwrap();
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut conn, &mut reply).unwrap();
+    assert_eq!(
+        reply,
+        format!(
+            "ERROR: temporary failure: sqlite database {}: no such table: kv\n",
+            file.display()
+        )
+    );
 }
 
 /// Drops the table from another process (Debian python3's sqlite3 module).
@@ -337,11 +383,15 @@ fn redis_shared_by_two_srsd() {
         .parse()
         .unwrap();
     assert!((22 * 86_400 - 60..=22 * 86_400).contains(&ttl), "TTL {ttl}");
-    // Redis stopped: TEMP both ways.
+    // Redis stopped: TEMP both ways; an srsd started now starts, and says
+    // TEMP too.
     let (port, data) = redis.stop();
     let (code, _, err) = a.ask("forward", &format!("c-{LONG}"));
     assert_eq!(code, 75, "{err}");
     let (code, _, err) = b.ask("reverse", &signed);
+    assert_eq!(code, 75, "{err}");
+    let late = Srsd::start(dir.path(), "late", &keys, &opts);
+    let (code, _, err) = late.ask("forward", &format!("e-{LONG}"));
     assert_eq!(code, 75, "{err}");
     // Back: served again, with what it held gone (no persistence here), so
     // a fresh address works and the old key is unknown.
@@ -359,6 +409,12 @@ fn redis_shared_by_two_srsd() {
         assert!(Instant::now() < deadline, "srsd did not recover with Redis");
         std::thread::sleep(Duration::from_millis(100));
     }
+    let (code, again, _) = late.ask("forward", &format!("f-{LONG}"));
+    assert_eq!(code, 0, "the srsd started while Redis was down serves now");
+    assert_eq!(
+        b.ask("reverse", &again),
+        (0, format!("f-{LONG}"), String::new())
+    );
     let (code, _, err) = b.ask("reverse", &signed);
     assert_eq!(
         (code, err.as_str()),
