@@ -154,13 +154,44 @@ impl Database {
 
 /// An SQLite file in WAL mode, so that readers never wait for the writer,
 /// with a busy timeout for the other processes on it (srs, another srsd).
+/// Writes share one connection, so that this process's writers queue on a
+/// mutex rather than in SQLite's sleeping busy handler; reads take a
+/// connection of their own from a stack of idle ones.
 pub struct Sqlite {
     path: String,
-    conn: Mutex<rusqlite::Connection>,
+    writer: Mutex<rusqlite::Connection>,
+    readers: Mutex<Vec<rusqlite::Connection>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
 }
 
 impl Sqlite {
     fn open(path: &str) -> Result<Sqlite, DbError> {
+        let writer = Self::connect(path)?;
+        writer
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS kv (k TEXT NOT NULL UNIQUE ON CONFLICT REPLACE, \
+                 v TEXT NOT NULL, lt INTEGER NOT NULL); \
+                 CREATE INDEX IF NOT EXISTS ltidx ON kv (lt)",
+            )
+            .map_err(|e| DbError::Sqlite {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(Sqlite {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A connection to `path` in WAL mode with the busy timeout.
+    fn connect(path: &str) -> Result<rusqlite::Connection, DbError> {
         let fail = |e: rusqlite::Error| DbError::Sqlite {
             path: path.to_owned(),
             message: e.to_string(),
@@ -173,16 +204,7 @@ impl Sqlite {
         // power cut may lose the last entries (bounces to those addresses
         // are then not found), never corrupt the file.
         conn.pragma_update(None, "synchronous", 1).map_err(fail)?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS kv (k TEXT NOT NULL UNIQUE ON CONFLICT REPLACE, \
-             v TEXT NOT NULL, lt INTEGER NOT NULL); \
-             CREATE INDEX IF NOT EXISTS ltidx ON kv (lt)",
-        )
-        .map_err(fail)?;
-        Ok(Sqlite {
-            path: path.to_owned(),
-            conn: Mutex::new(conn),
-        })
+        Ok(conn)
     }
 
     fn fail(&self, e: rusqlite::Error) -> DbError {
@@ -192,15 +214,8 @@ impl Sqlite {
         }
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
-        match self.conn.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
     fn store(&self, key: &str, sender: &str, expires: i64) -> Result<(), DbError> {
-        self.conn()
+        lock(&self.writer)
             .prepare_cached("INSERT INTO kv (k, v, lt) VALUES (?1, ?2, ?3)")
             .and_then(|mut s| s.execute(rusqlite::params![key, sender, expires]))
             .map(|_| ())
@@ -209,17 +224,27 @@ impl Sqlite {
 
     fn fetch(&self, key: &str, now: i64) -> Result<Option<String>, DbError> {
         use rusqlite::OptionalExtension;
-        self.conn()
+        let idle = lock(&self.readers).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => Self::connect(&self.path)?,
+        };
+        let found = conn
             .prepare_cached("SELECT v FROM kv WHERE k = ?1 AND lt > ?2")
             .and_then(|mut s| {
                 s.query_row(rusqlite::params![key, now], |row| row.get(0))
                     .optional()
             })
-            .map_err(|e| self.fail(e))
+            .map_err(|e| self.fail(e));
+        // A connection that failed may be broken: it is not kept.
+        if found.is_ok() {
+            lock(&self.readers).push(conn);
+        }
+        found
     }
 
     fn purge(&self, now: i64) -> Result<usize, DbError> {
-        self.conn()
+        lock(&self.writer)
             .prepare_cached("DELETE FROM kv WHERE lt <= ?1")
             .and_then(|mut s| s.execute(rusqlite::params![now]))
             .map_err(|e| self.fail(e))
