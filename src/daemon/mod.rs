@@ -455,24 +455,18 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
         let state = ctx.shared.load();
         let now = ctx.clock.now();
         let progress = if state.database.is_some() {
-            // A database call may wait (a slow Redis, a locked SQLite file):
-            // off this thread, so that no other client waits with it.
-            let (shared, settings) = (ctx.shared.clone(), ctx.limits.protocols.clone());
-            let moved = (
-                session,
-                std::mem::take(&mut input),
-                std::mem::take(&mut out),
-            );
-            let job = tokio::task::spawn_blocking(move || {
-                let (mut session, input, mut out) = moved;
-                let mut lookup = Lookup::new(&state.srs, &state.domain, now);
-                lookup.metrics = Some(shared.metrics());
-                lookup.store = state.store();
-                let progress = session.serve(&input, &lookup, &settings, &mut out);
-                let record = std::mem::take(&mut lookup.record);
-                (session, input, out, progress, record)
-            });
-            let Ok((s, i, o, progress, done)) = job.await else {
+            let served = serve_off_thread(
+                ctx,
+                state,
+                now,
+                (
+                    session,
+                    std::mem::take(&mut input),
+                    std::mem::take(&mut out),
+                ),
+            )
+            .await;
+            let Some((s, i, o, progress, done)) = served else {
                 break;
             };
             (session, input, out) = (s, i, o);
@@ -526,6 +520,41 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     drop(stream);
     metrics.connection(protocol.name(), -1);
     log::debug!("{} connection closed ({client})", protocol.name());
+}
+
+/// What [`serve_off_thread`] takes and gives back: the session, its input
+/// and its output.
+type Served = (Box<dyn crate::protocol::Session>, Vec<u8>, Vec<u8>);
+
+/// Serves the input of `moved` on the blocking pool, for a state with an
+/// address database: a database call may wait (a slow Redis, a locked
+/// SQLite file), and no other client may wait with it. Gives everything
+/// back with the progress and what the lookups did; `None` if the task
+/// died.
+async fn serve_off_thread(
+    ctx: &Context,
+    state: Arc<State>,
+    now: SystemTime,
+    moved: Served,
+) -> Option<(
+    Box<dyn crate::protocol::Session>,
+    Vec<u8>,
+    Vec<u8>,
+    crate::protocol::Progress,
+    crate::protocol::Record,
+)> {
+    let (shared, settings) = (ctx.shared.clone(), ctx.limits.protocols.clone());
+    tokio::task::spawn_blocking(move || {
+        let (mut session, input, mut out) = moved;
+        let mut lookup = Lookup::new(&state.srs, &state.domain, now);
+        lookup.metrics = Some(shared.metrics());
+        lookup.store = state.store();
+        let progress = session.serve(&input, &lookup, &settings, &mut out);
+        let record = std::mem::take(&mut lookup.record);
+        (session, input, out, progress, record)
+    })
+    .await
+    .ok()
 }
 
 /// Counts what the lookups of one call did, and logs the refusals worth it
