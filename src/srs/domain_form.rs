@@ -191,8 +191,9 @@ fn parse(host: &str) -> Option<Parsed<'_>> {
 
 /// What follows `mark.` at the start of `rest`, if anything non-empty does.
 fn strip_mark<'a>(rest: &'a str, mark: &str) -> Option<&'a str> {
-    let head = rest.get(..mark.len() + 1)?;
-    (head[..mark.len()].eq_ignore_ascii_case(mark) && head.ends_with('.'))
+    // Bytes, not characters: what precedes may not be ASCII.
+    let head = rest.as_bytes().get(..mark.len() + 1)?;
+    (head[..mark.len()].eq_ignore_ascii_case(mark.as_bytes()) && head[mark.len()] == b'.')
         .then(|| &rest[mark.len() + 1..])
         .filter(|d| !d.is_empty())
 }
@@ -373,8 +374,11 @@ mod tests {
             (hop1, inner, domain),
             ("hop", "jmdaaaaaaaaaaaaa.mail.example.net", "fwd.example")
         );
-        // A count past the labels there are, no marker, a count of 0.
+        // A count past the labels there are, no marker, a count of 0, a
+        // non-ASCII label where the marker goes.
         for bad in [
+            "jmbaaaaaaaaaaaaa.a.sr\u{e9}0.fwd.example",
+            "jmbaaaaaaaaaaaaa.a.\u{e9}\u{e9}\u{e9}.fwd.example",
             "jmhaaaaaaaaaaaaa.a.b.srs0.fwd.example",
             "jmbaaaaaaaaaaaaa.a.fwd.example",
             "jmaaaaaaaaaaaaaa.a.srs0.fwd.example",
