@@ -10,8 +10,9 @@ use std::time::SystemTime;
 use crate::cli::helpers::{Common, ForwarderCli, ReverserCli};
 use crate::envelope::{self, Head};
 use crate::exit::Exit;
+use crate::protocol::{Answer, Lookup, NotRewritten};
 use crate::reinject::reinject;
-use crate::srs::{Form, Forwarded, Srs, overlong_local_part};
+use crate::srs::{Form, Srs, overlong_local_part};
 
 /// Says `message` on stderr as `prog` and gives exit 75: the MTA keeps the
 /// message and tries again.
@@ -31,6 +32,27 @@ fn codec(prog: &str, common: &Common, our_domain: Option<&str>) -> Result<Srs, E
         }
         Err(e) => Err(defer(prog, e)),
     }
+}
+
+/// The address database of the helper's options: failures defer the
+/// message (exit 75).
+fn database(
+    prog: &str,
+    common: &Common,
+) -> Result<Option<(crate::database::Database, crate::protocol::StoreWhen)>, Exit> {
+    common.codec.database().map_err(|e| defer(prog, e))
+}
+
+/// How lookups use `db`: entries live the maximum age plus one day.
+fn store<'a>(
+    srs: &Srs,
+    db: &'a Option<(crate::database::Database, crate::protocol::StoreWhen)>,
+) -> Option<crate::protocol::Store<'a>> {
+    db.as_ref().map(|(db, when)| crate::protocol::Store {
+        db,
+        when: *when,
+        lifetime: std::time::Duration::from_secs(86_400 * (u64::from(srs.options().max_age) + 1)),
+    })
 }
 
 /// Hands the message (its read `head`, then the rest of stdin) to sendmail.
@@ -86,8 +108,14 @@ pub fn forward(cli: &ForwarderCli) -> Exit {
     let new_sender = if sender.is_empty() || sender == "<>" {
         String::new()
     } else {
-        match srs.forward_in(Form::External, &sender, &alias, SystemTime::now()) {
-            Ok(Forwarded::Rewritten(a)) => {
+        let db = match database(PROG, &cli.common) {
+            Ok(db) => db,
+            Err(exit) => return exit,
+        };
+        let mut lookup = Lookup::new(&srs, &alias, SystemTime::now());
+        lookup.store = store(&srs, &db);
+        match lookup.forward(&sender, &alias, Form::External) {
+            Answer::Found(a) => {
                 if let Some(len) = overlong_local_part(&a) {
                     eprintln!(
                         "{PROG}: warning: {a}: local part is {len} characters, over the 64 of RFC 5321"
@@ -95,11 +123,12 @@ pub fn forward(cli: &ForwarderCli) -> Exit {
                 }
                 a
             }
-            Ok(Forwarded::Unchanged(_)) => sender,
-            Err(e) => {
+            Answer::NotFound(NotRewritten::Forward(e)) => {
                 eprintln!("{PROG}: warning: sender {sender:?} kept as it is: {e}");
                 sender
             }
+            Answer::NotFound(_) => sender,
+            Answer::TempFail(why) => return defer(PROG, why),
         }
     };
     hand_on(PROG, &cli.common, &new_sender, &cli.recipients, head)
@@ -121,6 +150,29 @@ pub fn reverse(cli: &ReverserCli) -> Exit {
         Err(exit) => return exit,
     };
     let original = match srs.reverse_in(Form::Internal, &recipient, SystemTime::now()) {
+        // The address carries a key of the address database.
+        Ok(key) if crate::database::is_key(&key) => {
+            let db = match database(PROG, &cli.common) {
+                Ok(Some((db, _))) => db,
+                Ok(None) => {
+                    return defer(
+                        PROG,
+                        format!(
+                            "{recipient} carries a database key: configure the database that holds it"
+                        ),
+                    );
+                }
+                Err(exit) => return exit,
+            };
+            match db.fetch(&key, SystemTime::now()) {
+                Ok(Some(sender)) => sender,
+                Ok(None) => {
+                    eprintln!("{PROG}: {recipient}: database key not found (expired?)");
+                    return Exit::NoUser;
+                }
+                Err(e) => return defer(PROG, e),
+            }
+        }
         Ok(a) => a,
         Err(e) if cli.drop_invalid => {
             eprintln!("{PROG}: dropped a message to {recipient}: {e}");

@@ -601,3 +601,60 @@ fn check_config_names_every_problem() {
         )
     );
 }
+
+/// With `original-envelope = database`, the forwarder stores the sender and
+/// signs its key, and the reverser delivers a bounce to that address to the
+/// stored sender; a reverser without the database defers (75), never
+/// delivering to `KEY@1`.
+#[test]
+fn helpers_use_the_address_database() {
+    let f = Fake::new();
+    let db = format!("sqlite:{}", f.dir.path().join("srs.db").display());
+    let long = "0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1@bulk.example";
+    let o = f.run(
+        FORWARDER,
+        &[
+            "--original-envelope",
+            "database",
+            "--database",
+            &db,
+            "-a",
+            "fwd.example",
+            "dest@dest.example",
+        ],
+        &[("SENDER", long)],
+        b"Subject: x\n\nbody\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let argv = f.argv();
+    let signed = argv[2].clone();
+    assert!(
+        signed.starts_with("SRS0=") && signed.contains("=1=") && signed.ends_with("@fwd.example"),
+        "{argv:?}"
+    );
+    let o = f.run(
+        REVERSER,
+        &["--database", &db, "--recipient", &signed],
+        &[("SENDER", "")],
+        b"bounce\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(f.argv(), ["-i", "-f", "", "--", long]);
+    std::fs::remove_file(f.dir.path().join("argv")).unwrap();
+    let o = f.run(
+        REVERSER,
+        &["--recipient", &signed],
+        &[("SENDER", "")],
+        b"bounce\n",
+    );
+    assert_eq!(
+        (o.status.code(), stderr(&o)),
+        (
+            Some(75),
+            format!(
+                "srs-reverser: {signed} carries a database key: configure the database that holds it\n"
+            )
+        )
+    );
+    assert!(!f.called(), "nothing is delivered to KEY@1");
+}
