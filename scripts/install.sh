@@ -48,13 +48,21 @@ done
 
 units=$root/lib/systemd/system
 mkdir -p "$units"
-for u in srsd.service srsd.socket; do
-    sed -e "s|/usr/sbin/srsd|$PREFIX/sbin/srsd|" -e "s|/usr/bin/srs |$PREFIX/bin/srs |" \
-        -e "s|/etc/mail-srs|$SYSCONFDIR/mail-srs|g" "systemd/$u" > "$units/$u"
+for u in srsd.service srsd.socket srsrelay.service; do
+    sed -e "s|/usr/sbin/srsd|$PREFIX/sbin/srsd|" -e "s|/usr/sbin/srsrelay|$PREFIX/sbin/srsrelay|" \
+        -e "s|/usr/bin/srs |$PREFIX/bin/srs |" -e "s|/etc/mail-srs|$SYSCONFDIR/mail-srs|g" \
+        -e "s|/etc/default/srsrelay|$SYSCONFDIR/default/srsrelay|" "systemd/$u" > "$units/$u"
     chmod 0644 "$units/$u"
     echo "installed $units/$u"
 done
 put 0644 systemd/srsd.sysusers "$root/lib/sysusers.d/srsd.conf"
+
+defaults=$DESTDIR$SYSCONFDIR/default/srsrelay
+if [ -e "$defaults" ]; then
+    echo "kept existing $defaults"
+else
+    put 0644 examples/srsrelay.default "$defaults"
+fi
 
 mkdir -p "$conf"
 if [ -e "$conf/srsd.conf" ]; then

@@ -44,6 +44,7 @@ keys=/etc/mail-srs/srs-keys
 [ "$(wc -c < "$keys")" -eq 33 ] || fail "$keys does not hold one secret"
 secret=$(cat "$keys")
 man -w srsd | grep -qx /usr/share/man/man8/srsd.8.gz || fail "man -w srsd: $(man -w srsd)"
+[ -f /lib/systemd/system/srsrelay.service ] && [ -f /etc/default/srsrelay ] || fail "srsrelay's unit or defaults missing"
 
 # As installed, the configuration is refused for its placeholder domain;
 # with a domain, it checks out against the installed keys.
@@ -69,4 +70,5 @@ dpkg -i "$deb"
 # Purge: the keys and the configuration go.
 dpkg --purge mail-srs
 [ ! -e /etc/mail-srs ] || fail "/etc/mail-srs left after dpkg --purge: $(ls -la /etc/mail-srs)"
+[ ! -e /etc/default/srsrelay ] || fail "/etc/default/srsrelay left after dpkg --purge"
 echo "package-test: $deb built, lintian clean of errors, installed, checked, removed and purged"

@@ -81,12 +81,16 @@ fn installs_into_destdir() {
         "share/fish/vendor_completions.d/srsc.fish",
         "lib/systemd/system/srsd.service",
         "lib/systemd/system/srsd.socket",
+        "lib/systemd/system/srsrelay.service",
         "lib/sysusers.d/srsd.conf",
     ] {
         assert!(usr.join(f).is_file(), "{f} missing");
     }
     let unit = std::fs::read_to_string(usr.join("lib/systemd/system/srsd.service")).unwrap();
     assert!(unit.contains("ExecStart=/usr/sbin/srsd --config /etc/mail-srs/srsd.conf"));
+    let relay = std::fs::read_to_string(usr.join("lib/systemd/system/srsrelay.service")).unwrap();
+    assert!(relay.contains("ExecStart=/usr/sbin/srsrelay $SRSRELAY_OPTIONS $SRSRELAY_ARGS"));
+    assert!(dest.path().join("etc/default/srsrelay").is_file());
 
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     let usr_text = usr.display().to_string();

@@ -11,17 +11,24 @@ fn systemd_units_verify() {
     };
     let dir = tempfile::TempDir::new().unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for unit in ["srsd.service", "srsd.socket"] {
+    for unit in ["srsd.service", "srsd.socket", "srsrelay.service"] {
         let text = std::fs::read_to_string(root.join("systemd").join(unit)).unwrap();
         // Point ExecStart at the binary just built; the units install it in /usr/sbin.
         std::fs::write(
             dir.path().join(unit),
-            text.replace("/usr/sbin/srsd", env!("CARGO_BIN_EXE_srsd")),
+            text.replace("/usr/sbin/srsrelay", env!("CARGO_BIN_EXE_srsrelay"))
+                .replace("/usr/sbin/srsd", env!("CARGO_BIN_EXE_srsd")),
         )
         .unwrap();
     }
     let out = Command::new(analyze)
-        .args(["verify", "--man=no", "./srsd.service", "./srsd.socket"])
+        .args([
+            "verify",
+            "--man=no",
+            "./srsd.service",
+            "./srsd.socket",
+            "./srsrelay.service",
+        ])
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -127,5 +134,36 @@ fn first_start_makes_the_keys_file_once() {
         std::fs::read_to_string(&keys).unwrap(),
         made,
         "never replaced"
+    );
+}
+
+/// The shipped /etc/default/srsrelay gives srsrelay.service a command line
+/// that parses, and is refused until its placeholder domain is changed.
+#[test]
+fn the_srsrelay_defaults_parse_and_wait_for_a_domain() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let defaults = std::fs::read_to_string(root.join("examples/srsrelay.default")).unwrap();
+    let operands = defaults
+        .lines()
+        .find_map(|l| l.strip_prefix("SRSRELAY_ARGS="))
+        .unwrap()
+        .trim_matches('"');
+    let dir = tempfile::TempDir::new().unwrap();
+    let keys = dir.path().join("keys");
+    std::fs::write(&keys, "relay-secret\n").unwrap();
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_srsrelay"))
+        .arg("-t")
+        .arg("-k")
+        .arg(&keys)
+        .args(operands.split_whitespace())
+        .output()
+        .unwrap();
+    assert_eq!(
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned()),
+        (
+            Some(78),
+            "srsrelay: domain forwarder.example is the example configuration's placeholder: set domain to your forwarding domain\n".to_owned()
+        )
     );
 }
