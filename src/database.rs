@@ -68,22 +68,9 @@ impl std::fmt::Debug for Database {
 
 /// The key a sender is stored under: base32hex of its SHA-1, then `@1`.
 pub fn key_of(sender: &str) -> String {
-    const BASE32HEX: &[u8; 32] = b"0123456789ABCDEFGHIJKLMNOPQRSTUV";
-    let digest = Sha1::digest(sender.as_bytes());
-    let mut out = String::with_capacity(34);
-    let mut held = 0u32;
-    let mut bits = 0u32;
-    for &byte in digest.iter() {
-        held = (held << 8) | u32::from(byte);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(BASE32HEX[((held >> bits) & 31) as usize]));
-        }
-        held &= (1 << bits) - 1;
-    }
-    out.push_str("@1");
-    out
+    let mut key = data_encoding::BASE32HEX_NOPAD.encode(&Sha1::digest(sender.as_bytes()));
+    key.push_str("@1");
+    key
 }
 
 /// Whether `address` (a reversed SRS address) is a database key, `KEY@1`.

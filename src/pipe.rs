@@ -43,18 +43,6 @@ fn database(
     common.codec.database().map_err(|e| defer(prog, e))
 }
 
-/// How lookups use `db`: entries live the maximum age plus one day.
-fn store<'a>(
-    srs: &Srs,
-    db: &'a Option<(crate::database::Database, crate::protocol::StoreWhen)>,
-) -> Option<crate::protocol::Store<'a>> {
-    db.as_ref().map(|(db, when)| crate::protocol::Store {
-        db,
-        when: *when,
-        lifetime: std::time::Duration::from_secs(86_400 * (u64::from(srs.options().max_age) + 1)),
-    })
-}
-
 /// Hands the message (its read `head`, then the rest of stdin) to sendmail.
 fn hand_on(prog: &str, common: &Common, sender: &str, recipients: &[String], head: Head) -> Exit {
     match reinject(
@@ -113,7 +101,9 @@ pub fn forward(cli: &ForwarderCli) -> Exit {
             Err(exit) => return exit,
         };
         let mut lookup = Lookup::new(&srs, &alias, SystemTime::now());
-        lookup.store = store(&srs, &db);
+        lookup.store = db
+            .as_ref()
+            .map(|(db, when)| crate::protocol::Store::new(db, *when, &srs));
         match lookup.forward(&sender, &alias, Form::External) {
             Answer::Found(a) => {
                 if let Some(len) = overlong_local_part(&a) {

@@ -17,13 +17,8 @@ use std::time::SystemTime;
 
 pub use address::Form;
 pub use address::{alias_domain, check_domain, strip_angle_brackets};
+pub use domain_form::looks_like_domain_form;
 pub use explain::Explanation;
-
-/// Whether `host` has the shape of SRS's domain form, whether or not its
-/// signature is valid.
-pub fn looks_like_domain_form(host: &str) -> bool {
-    Srs::looks_like_domain_form(host)
-}
 use hash::Key;
 pub use hash::{HashAlphabet, MAX_HASH_LENGTH};
 use thiserror::Error;
@@ -583,17 +578,7 @@ impl Srs {
                     "timestamp is not two base32 characters",
                 ))?;
                 self.verify(hash, &[stamp.as_bytes(), host.as_bytes(), local.as_bytes()])?;
-                let age = made.days_until(today);
-                if age > self.options.max_age {
-                    return Err(if age >= timestamp::CYCLE / 2 {
-                        ReverseError::Future
-                    } else {
-                        ReverseError::Expired {
-                            age,
-                            max_age: self.options.max_age,
-                        }
-                    });
-                }
+                self.check_age(made, today)?;
                 Ok(Step::Original { local, host })
             }
             Tagged::Srs1(rest) => {
@@ -606,6 +591,23 @@ impl Srs {
                 self.verify(hash, &[hop1.as_bytes(), s0rest.as_bytes()])?;
                 Ok(Step::FirstHop { s0rest, hop1 })
             }
+        }
+    }
+
+    /// The age in days of an address made on `made`, if it is valid on
+    /// `today`: not past the maximum age, and not from the future (more than
+    /// half the 1024-day cycle ahead counts as the future).
+    fn check_age(&self, made: Day, today: Day) -> Result<u16, ReverseError> {
+        let age = made.days_until(today);
+        if age <= self.options.max_age {
+            Ok(age)
+        } else if age >= timestamp::CYCLE / 2 {
+            Err(ReverseError::Future)
+        } else {
+            Err(ReverseError::Expired {
+                age,
+                max_age: self.options.max_age,
+            })
         }
     }
 

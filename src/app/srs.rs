@@ -136,11 +136,9 @@ fn answer(
     now: SystemTime,
     style: Style,
 ) -> Exit {
-    let store = db.as_ref().map(|(db, when)| crate::protocol::Store {
-        db,
-        when: *when,
-        lifetime: Duration::from_secs(86_400 * (u64::from(srs.options().max_age) + 1)),
-    });
+    let store = db
+        .as_ref()
+        .map(|(db, when)| crate::protocol::Store::new(db, *when, srs));
     let interactive = addresses.is_empty() && io::stdin().is_terminal();
     let out: Box<dyn Write> = if interactive {
         Box::new(LineWriter::new(io::stdout().lock()))

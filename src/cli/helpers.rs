@@ -91,13 +91,7 @@ impl Common {
     /// "configuration OK" and 0.
     pub fn check_and_report(&self, prog: &str, mut problems: Vec<String>) -> crate::exit::Exit {
         problems.extend(self.problems());
-        problems.iter().for_each(|p| eprintln!("{prog}: {p}"));
-        if problems.is_empty() {
-            println!("{prog}: configuration OK");
-            crate::exit::Exit::Ok
-        } else {
-            crate::exit::Exit::Config
-        }
+        super::report_problems(prog, &problems)
     }
 
     /// How to call sendmail.

@@ -22,6 +22,18 @@ pub fn report(e: &clap::Error) -> crate::exit::Exit {
     }
 }
 
+/// `--check-config`'s report for program `prog`: every problem on its own
+/// line and 78, or "configuration OK" and 0.
+pub fn report_problems(prog: &str, problems: &[String]) -> crate::exit::Exit {
+    problems.iter().for_each(|p| eprintln!("{prog}: {p}"));
+    if problems.is_empty() {
+        println!("{prog}: configuration OK");
+        crate::exit::Exit::Ok
+    } else {
+        crate::exit::Exit::Config
+    }
+}
+
 /// clap value parser for an SRS domain or an address at it.
 pub fn parse_domain(s: &str) -> Result<String, String> {
     crate::srs::check_domain(s).map(|()| s.to_owned())

@@ -419,14 +419,7 @@ impl Cli {
     /// `--check-config` as srsd runs it: every problem on its own line and
     /// 78, or "configuration OK" and 0.
     pub fn check_and_report(&self, prog: &str) -> crate::exit::Exit {
-        let problems = self.problems();
-        problems.iter().for_each(|p| eprintln!("{prog}: {p}"));
-        if problems.is_empty() {
-            println!("{prog}: configuration OK");
-            crate::exit::Exit::Ok
-        } else {
-            crate::exit::Exit::Config
-        }
+        super::report_problems(prog, &self.problems())
     }
 
     /// `--check-config`: every problem srsd would stop on before serving,

@@ -58,14 +58,11 @@ impl State {
         }
     }
 
-    /// How lookups use the database: entries live the maximum age plus one
-    /// day.
+    /// How lookups use the database.
     pub fn store(&self) -> Option<crate::protocol::Store<'_>> {
-        self.database.as_deref().map(|db| crate::protocol::Store {
-            db,
-            when: self.store_when,
-            lifetime: Duration::from_secs(86_400 * (u64::from(self.srs.options().max_age) + 1)),
-        })
+        self.database
+            .as_deref()
+            .map(|db| crate::protocol::Store::new(db, self.store_when, &self.srs))
     }
 }
 

@@ -233,6 +233,20 @@ pub struct Store<'a> {
     pub lifetime: std::time::Duration,
 }
 
+impl<'a> Store<'a> {
+    /// Storing in `db` when `when` says, entries living `srs`'s maximum age
+    /// plus one day.
+    pub fn new(db: &'a crate::database::Database, when: StoreWhen, srs: &Srs) -> Store<'a> {
+        Store {
+            db,
+            when,
+            lifetime: std::time::Duration::from_secs(
+                86_400 * (u64::from(srs.options().max_age) + 1),
+            ),
+        }
+    }
+}
+
 /// `database-when`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StoreWhen {

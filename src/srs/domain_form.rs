@@ -36,7 +36,7 @@
 use std::time::SystemTime;
 
 use super::hash::{BASE32_LOWER, Key};
-use super::{Day, ReverseError, Srs, timestamp};
+use super::{Day, ReverseError, Srs};
 
 /// The label before the SRS domain in SRS0 addresses.
 pub const SRS0_MARK: &str = "srs0";
@@ -50,6 +50,12 @@ pub const SIG_LEN: usize = 2 + 1 + HASH_CHARS;
 pub const MAX_DOMAIN: usize = 253;
 /// The longest label.
 pub const MAX_LABEL: usize = 63;
+
+/// Whether `host` has the shape of the domain form (signature labels and
+/// an `srs0`/`srs1` label), whether or not its hash is valid.
+pub fn looks_like_domain_form(host: &str) -> bool {
+    parse(host).is_some()
+}
 
 /// One domain-form layer, verified.
 pub(super) struct Checked {
@@ -310,17 +316,7 @@ impl Srs {
             })
             .ok_or(ReverseError::BadHash)?;
         let made = Day::decode(stamp.as_bytes()).ok_or(ReverseError::Malformed("bad day stamp"))?;
-        let age = made.days_until(Day::of(now));
-        if age > self.options.max_age {
-            return Err(if age >= timestamp::CYCLE / 2 {
-                ReverseError::Future
-            } else {
-                ReverseError::Expired {
-                    age,
-                    max_age: self.options.max_age,
-                }
-            });
-        }
+        let age = self.check_age(made, Day::of(now))?;
         let (tag, original) = match parsed {
             Parsed::Srs0 { host, .. } => ("SRS0", format!("{written}@{host}")),
             Parsed::Srs1 { hop1, inner, .. } => {
@@ -333,12 +329,6 @@ impl Srs {
             age,
             original,
         })
-    }
-
-    /// Whether `host` has the shape of the domain form (signature labels
-    /// and an `srs0`/`srs1` label), whether or not its hash is valid.
-    pub fn looks_like_domain_form(host: &str) -> bool {
-        parse(host).is_some()
     }
 }
 

@@ -86,24 +86,23 @@ impl Key {
     /// HMAC of the lower-cased concatenation of `parts`: the domain form's
     /// hash, for DNS labels, which ignore case.
     pub fn base32(&self, parts: &[&[u8]], len: usize) -> String {
-        let mac = self.hmac(parts);
-        let mut out = String::with_capacity(len);
-        let mut bits = 0u32;
-        let mut held = 0u32;
-        for &byte in &mac {
-            held = (held << 8) | u32::from(byte);
-            bits += 8;
-            while bits >= 5 {
-                if out.len() == len {
-                    return out;
-                }
-                bits -= 5;
-                out.push(char::from(BASE32_LOWER[((held >> bits) & 31) as usize]));
-            }
-            held &= (1 << bits) - 1;
-        }
+        let mut out = base32_lower().encode(&self.hmac(parts));
+        out.truncate(len);
         out
     }
+}
+
+/// RFC 4648 base32 in lower case, unpadded (data-encoding has the upper-case
+/// one only), built once.
+fn base32_lower() -> &'static data_encoding::Encoding {
+    static LOWER: std::sync::LazyLock<data_encoding::Encoding> = std::sync::LazyLock::new(|| {
+        let mut spec = data_encoding::Specification::new();
+        spec.symbols
+            .push_str(std::str::from_utf8(BASE32_LOWER).unwrap_or_default());
+        spec.encoding()
+            .unwrap_or_else(|_| unreachable!("32 distinct symbols make a valid encoding"))
+    });
+    &LOWER
 }
 
 /// Maps a base64 character to a class that ignores case and the alphabet
