@@ -5,10 +5,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// 2026-11-23 12:00 UTC, day 20780, stamp JM.
@@ -16,48 +14,29 @@ const NOW: u64 = 1_795_435_200;
 /// A 60-character sender: its SRS address would have a 75-character local part.
 const LONG: &str = "0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1@bulk.example";
 
-/// srsd with `args`, its log kept, stopped on drop.
+/// srsd with `args` on a socketmap socket, its log kept, stopped on drop.
 struct Srsd {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
+    process: common::logged::Logged,
     socket: PathBuf,
 }
 
 impl Srsd {
     fn start(dir: &Path, name: &str, keys: &Path, args: &[&str]) -> Srsd {
         let socket = dir.join(name);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_srsd"))
-            .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
-            .arg(keys)
-            .arg("--listen")
-            .arg(format!("socketmap=unix:{}", socket.display()))
-            .args(args)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let d = Srsd { child, log, socket };
-        d.wait_for_log("serving");
-        d
+        let process = common::logged::Logged::spawn(
+            Command::new(env!("CARGO_BIN_EXE_srsd"))
+                .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
+                .arg(keys)
+                .arg("--listen")
+                .arg(format!("socketmap=unix:{}", socket.display()))
+                .args(args),
+        );
+        process.wait_for_log("serving");
+        Srsd { process, socket }
     }
 
     fn wait_for_log(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.log.lock().unwrap().iter().any(|l| l.contains(text)) {
-            assert!(
-                Instant::now() < deadline,
-                "no log line {text:?}; log: {:?}",
-                self.log.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.process.wait_for_log(text);
     }
 
     /// srsc's answer: (exit status, stdout, stderr).
@@ -73,13 +52,6 @@ impl Srsd {
             String::from_utf8_lossy(&o.stdout).trim().to_owned(),
             String::from_utf8_lossy(&o.stderr).trim().to_owned(),
         )
-    }
-}
-
-impl Drop for Srsd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -419,5 +391,64 @@ fn redis_shared_by_two_srsd() {
     assert_eq!(
         (code, err.as_str()),
         (1, format!("srsc: {signed}: not rewritten").as_str())
+    );
+}
+
+/// Settings that cannot work are configuration errors, named, exit 78.
+#[test]
+fn bad_database_settings_are_named() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let keys = keys(dir.path());
+    let o = srs(
+        &keys,
+        &["--database", "mysql://x", "reverse", "a@b.example"],
+    );
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        ),
+        (
+            Some(78),
+            "srs: database \"mysql://x\": expected sqlite:/path/to/file or redis://host:port/db\n"
+                .to_owned()
+        )
+    );
+    let o = srs(
+        &keys,
+        &[
+            "--original-envelope",
+            "database",
+            "forward",
+            "-a",
+            "fwd.example",
+            LONG,
+        ],
+    );
+    assert_eq!(
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned()),
+        (
+            Some(78),
+            "srs: original-envelope = database needs a database (sqlite:PATH or redis://HOST:PORT/DB)\n"
+                .to_owned()
+        )
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args(["-t", "-d", "fwd.example", "-k"])
+        .arg(&keys)
+        .args(["--database", "mysql://x", "--listen"])
+        .arg(format!("socketmap=unix:{}", dir.path().join("s").display()))
+        .output()
+        .unwrap();
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        ),
+        (
+            Some(78),
+            "srsd: database \"mysql://x\": expected sqlite:/path/to/file or redis://host:port/db\n"
+                .to_owned()
+        )
     );
 }

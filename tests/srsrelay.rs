@@ -20,8 +20,7 @@ const SRS_DOMAIN: &str = "fwd.example";
 
 /// A running srsrelay, its log, and its two ports.
 struct Relay {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
+    process: common::logged::Logged,
     pack: u16,
     unpack: u16,
 }
@@ -30,30 +29,15 @@ impl Relay {
     /// srsrelay on 127.0.0.1 (ports 0) toward `upstream`, for fwd.example
     /// and other.example, with the keys in `keys`, and `extra` options.
     fn start(keys: &Path, upstream: u16, extra: &[&str]) -> Relay {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_srsrelay"))
-            .args(["--now", &NOW.to_string(), "-k"])
-            .arg(keys)
-            .args(extra)
-            .args(["127.0.0.1", "0", "0", "127.0.0.1", &upstream.to_string()])
-            .args([SRS_DOMAIN, "Other.Example"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let mut r = Relay {
-            child,
-            log,
-            pack: 0,
-            unpack: 0,
-        };
-        let serving = r.wait_for_log("serving");
+        let process = common::logged::Logged::spawn(
+            Command::new(env!("CARGO_BIN_EXE_srsrelay"))
+                .args(["--now", &NOW.to_string(), "-k"])
+                .arg(keys)
+                .args(extra)
+                .args(["127.0.0.1", "0", "0", "127.0.0.1", &upstream.to_string()])
+                .args([SRS_DOMAIN, "Other.Example"]),
+        );
+        let serving = process.wait_for_log("serving");
         let port = |name: &str| -> u16 {
             let needle = format!("{name}=inet:127.0.0.1:");
             let at = serving.find(&needle).unwrap() + needle.len();
@@ -64,31 +48,15 @@ impl Relay {
                 .parse()
                 .unwrap()
         };
-        (r.pack, r.unpack) = (port("relay-pack"), port("relay-unpack"));
-        r
-    }
-
-    /// Waits (at most 20 s) for a log line containing `text`, and gives it.
-    fn wait_for_log(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(l) = self.log.lock().unwrap().iter().find(|l| l.contains(text)) {
-                return l.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no log line {text:?}; log: {:?}",
-                self.log.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(20));
+        Relay {
+            pack: port("relay-pack"),
+            unpack: port("relay-unpack"),
+            process,
         }
     }
-}
 
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn wait_for_log(&self, text: &str) -> String {
+        self.process.wait_for_log(text)
     }
 }
 
@@ -745,14 +713,15 @@ fn a_large_message_streams_through() {
         read.is_ok() && reply == "250 ok\r\n",
         "{read:?} {reply:?}; upstream got {} bytes; log {:?}",
         got.lock().unwrap().len(),
-        relay.log.lock().unwrap()
+        relay.process.lines()
     );
-    let rss_kib: u64 = std::fs::read_to_string(format!("/proc/{}/status", relay.child.id()))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap();
+    let rss_kib: u64 =
+        std::fs::read_to_string(format!("/proc/{}/status", relay.process.child.id()))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+            .unwrap();
     eprintln!("srsrelay peak RSS for a 64 MiB message: {rss_kib} KiB");
     assert!(
         rss_kib < 32 * 1024,
