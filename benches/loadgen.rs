@@ -598,8 +598,8 @@ fn database_client(path: &Path, id: usize, until: Instant) -> Vec<u32> {
 /// srsd through socketmap with every sender embedded, stored in SQLite, and
 /// stored in a private redis-server (when installed): each client forwards
 /// a new 50-character sender and reverses the result, so half the requests
-/// write and half read. Requests per second, median latency and srsd's CPU
-/// per request (Redis's own CPU not counted).
+/// write and half read. Requests per second, median latency, srsd's CPU
+/// per request, and redis-server's, counted apart.
 fn database_load(srsd: &str, keys: &Path, dir: &Path, seconds: f64) {
     let mut modes: Vec<(String, Vec<String>)> = vec![
         ("embedded".into(), vec![]),
@@ -655,8 +655,11 @@ fn database_load(srsd: &str, keys: &Path, dir: &Path, seconds: f64) {
         ));
     }
     println!();
-    println!("| sender | clients | requests/s | p50 µs | srsd CPU µs/request | x embedded |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| sender | clients | requests/s | p50 µs | srsd CPU µs/request | redis-server CPU µs/request | x embedded |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let redis_pid = redis.as_ref().map(Child::id);
     let mut embedded = std::collections::HashMap::new();
     for (name, args) in &modes {
         let path = dir.join(format!("db-{name}"));
@@ -673,6 +676,7 @@ fn database_load(srsd: &str, keys: &Path, dir: &Path, seconds: f64) {
         for clients in [1usize, 8] {
             database_client(&path, 999, Instant::now() + Duration::from_millis(100));
             let cpu0 = process_cpu_us(child.id());
+            let peer0 = redis_pid.map(process_cpu_us);
             let start = Instant::now();
             let until = start + Duration::from_secs_f64(seconds);
             let threads: Vec<_> = (0..clients)
@@ -687,6 +691,15 @@ fn database_load(srsd: &str, keys: &Path, dir: &Path, seconds: f64) {
                 .collect();
             let elapsed = start.elapsed().as_secs_f64();
             let cpu = process_cpu_us(child.id()) - cpu0;
+            let peer = match (redis_pid, peer0) {
+                (Some(pid), Some(p0)) if name == "redis" => {
+                    format!(
+                        "{:.1}",
+                        (process_cpu_us(pid) - p0) as f64 / lat.len().max(1) as f64
+                    )
+                }
+                _ => "-".to_owned(),
+            };
             lat.sort_unstable();
             let n = lat.len().max(1);
             let rps = lat.len() as f64 / elapsed;
@@ -694,7 +707,7 @@ fn database_load(srsd: &str, keys: &Path, dir: &Path, seconds: f64) {
                 embedded.insert(clients, rps);
             }
             println!(
-                "| {name} | {clients} | {rps:.0} | {} | {:.1} | {:.2}x |",
+                "| {name} | {clients} | {rps:.0} | {} | {:.1} | {peer} | {:.2}x |",
                 lat[n / 2],
                 cpu as f64 / n as f64,
                 rps / embedded.get(&clients).copied().unwrap_or(rps)

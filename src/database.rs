@@ -15,6 +15,13 @@
 //! Every failure is a [`DbError`], which the protocols turn into a
 //! temporary failure so that the MTA retries: mail is never sent with an
 //! address that will not reverse.
+//!
+//! Two ways in: [`Database::store`] and [`Database::fetch`] wait, for the
+//! programs that serve one request (`srs`, the pipe helpers);
+//! [`Database::run`] is for the daemon, whose serving thread must never
+//! wait. It hands a batch of [`Op`]s to a thread of its own that commits
+//! what is queued together (SQLite), or sends them on one multiplexed
+//! connection (Redis).
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -28,8 +35,15 @@ pub const TIMEOUT: Duration = Duration::from_secs(2);
 /// The Redis key prefix postsrsd 2.x uses.
 const REDIS_PREFIX: &str = "PostSRSd/";
 
+/// Longest queue of batches waiting for the SQLite thread; beyond it,
+/// requests get a temporary failure at once rather than wait.
+const QUEUE: usize = 4096;
+
+/// Most batches the SQLite thread commits in one transaction.
+const GROUP: usize = 256;
+
 /// Why the database could not answer. Never names a value stored in it.
-#[derive(Debug, Error)]
+#[derive(Clone, Debug, Error)]
 pub enum DbError {
     /// The `database` setting is not `sqlite:PATH` or `redis://...`.
     #[error("database {0:?}: expected sqlite:/path/to/file or redis://host:port/db")]
@@ -51,6 +65,23 @@ pub enum DbError {
         message: String,
     },
 }
+
+/// One database call a lookup needs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// Store `sender` under `key`, its [`key_of`].
+    Store {
+        /// The key.
+        key: String,
+        /// The sender.
+        sender: String,
+    },
+    /// The sender stored under this key (upper case), if any.
+    Fetch(String),
+}
+
+/// What an [`Op`] gave: `None` for a store, or for a key not found.
+pub type Done = Result<Option<String>, DbError>;
 
 /// Where the original senders are stored.
 pub enum Database {
@@ -129,6 +160,23 @@ impl Database {
         }
     }
 
+    /// Runs `ops` without blocking the caller's thread, entries living
+    /// `lifetime` from `now`; gives one result per op, in order. For the
+    /// daemon: see the module's documentation.
+    pub async fn run(&self, ops: Vec<Op>, lifetime: Duration, now: SystemTime) -> Vec<Done> {
+        let ops: Vec<Op> = ops
+            .into_iter()
+            .map(|op| match op {
+                Op::Fetch(key) => Op::Fetch(key.to_ascii_uppercase()),
+                store => store,
+            })
+            .collect();
+        match self {
+            Database::Sqlite(s) => s.run(ops, unix(now + lifetime), unix(now)).await,
+            Database::Redis(r) => r.run(ops, lifetime).await,
+        }
+    }
+
     /// Removes the entries expired at `now` (SQLite; Redis expires its own)
     /// and says how many.
     pub fn purge(&self, now: SystemTime) -> Result<usize, DbError> {
@@ -144,10 +192,25 @@ impl Database {
 /// Writes share one connection, so that this process's writers queue on a
 /// mutex rather than in SQLite's sleeping busy handler; reads take a
 /// connection of their own from a stack of idle ones.
+///
+/// [`Database::run`] goes to a thread of its own instead, started at the
+/// first call and ended when this value is dropped (at a reload). It takes
+/// every batch queued and runs them in one transaction: one commit for
+/// all the clients that asked meanwhile.
 pub struct Sqlite {
     path: String,
     writer: Mutex<rusqlite::Connection>,
     readers: Mutex<Vec<rusqlite::Connection>>,
+    worker: Mutex<Option<std::sync::mpsc::SyncSender<Batch>>>,
+}
+
+/// Ops for the SQLite thread, with the times they need and where the
+/// answers go.
+struct Batch {
+    ops: Vec<Op>,
+    expires: i64,
+    now: i64,
+    reply: tokio::sync::oneshot::Sender<Vec<Done>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -174,6 +237,7 @@ impl Sqlite {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            worker: Mutex::new(None),
         })
     }
 
@@ -230,6 +294,61 @@ impl Sqlite {
         found
     }
 
+    async fn run(&self, ops: Vec<Op>, expires: i64, now: i64) -> Vec<Done> {
+        let n = ops.len();
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let batch = Batch {
+            ops,
+            expires,
+            now,
+            reply,
+        };
+        let queued = {
+            let mut worker = lock(&self.worker);
+            let sender = worker.get_or_insert_with(|| self.start());
+            match sender.try_send(batch) {
+                Err(std::sync::mpsc::TrySendError::Disconnected(batch)) => {
+                    // The thread is gone (it never panics; but if it did):
+                    // a new one.
+                    *sender = self.start();
+                    sender.try_send(batch)
+                }
+                other => other,
+            }
+        };
+        let why = match queued {
+            Ok(()) => match answer.await {
+                Ok(done) => return done,
+                Err(_) => "the database thread stopped",
+            },
+            Err(std::sync::mpsc::TrySendError::Full(_)) => "too many requests queued",
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => "the database thread stopped",
+        };
+        vec![Err(self.fail_with(why)); n]
+    }
+
+    fn fail_with(&self, message: &str) -> DbError {
+        DbError::Sqlite {
+            path: self.path.clone(),
+            message: message.to_owned(),
+        }
+    }
+
+    /// Starts the thread that runs batches, and gives its queue.
+    fn start(&self) -> std::sync::mpsc::SyncSender<Batch> {
+        let (sender, queue) = std::sync::mpsc::sync_channel(QUEUE);
+        let path = self.path.clone();
+        let started = std::thread::Builder::new()
+            .name("srs-sqlite".into())
+            .spawn(move || serve_batches(&path, &queue));
+        if let Err(e) = started {
+            // The queue's receiver is gone with the closure: every batch
+            // sent to it fails at once, as a temporary failure.
+            log::error!("cannot start the sqlite thread: {e}");
+        }
+        sender
+    }
+
     fn purge(&self, now: i64) -> Result<usize, DbError> {
         lock(&self.writer)
             .prepare_cached("DELETE FROM kv WHERE lt <= ?1")
@@ -238,11 +357,106 @@ impl Sqlite {
     }
 }
 
+/// The SQLite thread: waits for a batch, takes every other one queued (up to
+/// [`GROUP`]), runs them all in one transaction and answers each. A
+/// connection that failed is closed and opened again for the next batch.
+fn serve_batches(path: &str, queue: &std::sync::mpsc::Receiver<Batch>) {
+    let mut conn: Option<rusqlite::Connection> = None;
+    while let Ok(first) = queue.recv() {
+        let mut batches = vec![first];
+        while batches.len() < GROUP {
+            match queue.try_recv() {
+                Ok(b) => batches.push(b),
+                Err(_) => break,
+            }
+        }
+        let fail = |e: &dyn std::fmt::Display| DbError::Sqlite {
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
+        if conn.is_none() {
+            match Sqlite::connect(path) {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    for b in batches {
+                        let _ = b.reply.send(vec![Err(e.clone()); b.ops.len()]);
+                    }
+                    continue;
+                }
+            }
+        }
+        let Some(c) = &conn else { continue };
+        let answers = run_group(c, &batches).map_err(|e| fail(&e));
+        let broken = answers.is_err();
+        for (i, b) in batches.into_iter().enumerate() {
+            let done = match &answers {
+                Ok(all) => all[i]
+                    .iter()
+                    .map(|d| d.clone().map_err(|e| fail(&e)))
+                    .collect(),
+                Err(e) => vec![Err(e.clone()); b.ops.len()],
+            };
+            // The asker may have gone (its client left): nothing to do.
+            let _ = b.reply.send(done);
+        }
+        if broken {
+            conn = None;
+        }
+    }
+}
+
+/// What one op of a group gave, or SQLite's reason.
+type GroupDone = Result<Option<String>, String>;
+
+/// Runs `batches` in one transaction: per batch, per op, what it gave, or
+/// why the whole transaction failed (then nothing was stored).
+fn run_group(
+    conn: &rusqlite::Connection,
+    batches: &[Batch],
+) -> Result<Vec<Vec<GroupDone>>, rusqlite::Error> {
+    use rusqlite::OptionalExtension;
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let mut all = Vec::with_capacity(batches.len());
+    let ran = (|| {
+        let mut insert = conn.prepare_cached("INSERT INTO kv (k, v, lt) VALUES (?1, ?2, ?3)")?;
+        let mut select = conn.prepare_cached("SELECT v FROM kv WHERE k = ?1 AND lt > ?2")?;
+        for b in batches {
+            let mut done = Vec::with_capacity(b.ops.len());
+            for op in &b.ops {
+                done.push(
+                    match op {
+                        Op::Store { key, sender } => insert
+                            .execute(rusqlite::params![key, sender, b.expires])
+                            .map(|_| None),
+                        Op::Fetch(key) => select
+                            .query_row(rusqlite::params![key, b.now], |row| row.get(0))
+                            .optional(),
+                    }
+                    .map_err(|e| e.to_string()),
+                );
+            }
+            all.push(done);
+        }
+        conn.execute_batch("COMMIT")
+    })();
+    if let Err(e) = ran {
+        let _ = conn.execute_batch("ROLLBACK");
+        return Err(e);
+    }
+    Ok(all)
+}
+
 /// Connections to Redis, pooled, each with read and write timeouts; a
 /// broken one is dropped and a new one made on the next request.
+///
+/// [`Database::run`] uses one multiplexed connection instead, made at the
+/// first call and remade after an I/O error, on which the requests of
+/// every client are pipelined.
 pub struct Redis {
     url: String,
     pool: r2d2::Pool<RedisManager>,
+    client: redis::Client,
+    multiplexed: Mutex<Option<redis::aio::ConnectionManager>>,
 }
 
 struct RedisManager(redis::Client);
@@ -285,8 +499,85 @@ impl Redis {
             .min_idle(Some(0))
             .connection_timeout(TIMEOUT)
             .test_on_check_out(false)
-            .build_unchecked(RedisManager(client));
-        Ok(Redis { url: shown, pool })
+            .build_unchecked(RedisManager(client.clone()));
+        Ok(Redis {
+            url: shown,
+            pool,
+            client,
+            multiplexed: Mutex::new(None),
+        })
+    }
+
+    /// The multiplexed connection, made at the first call (it connects
+    /// when first used, so this never waits).
+    fn multiplexed(&self) -> Result<redis::aio::ConnectionManager, DbError> {
+        let mut held = lock(&self.multiplexed);
+        if let Some(m) = &*held {
+            return Ok(m.clone());
+        }
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(TIMEOUT))
+            .set_response_timeout(Some(TIMEOUT))
+            .set_number_of_retries(1);
+        let made = redis::aio::ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            .map_err(|e| self.fail(e))?;
+        *held = Some(made.clone());
+        Ok(made)
+    }
+
+    async fn run(&self, ops: Vec<Op>, lifetime: Duration) -> Vec<Done> {
+        let n = ops.len();
+        let mut conn = match self.multiplexed() {
+            Ok(c) => c,
+            Err(e) => return vec![Err(e); n],
+        };
+        let mut pipe = redis::pipe();
+        for op in &ops {
+            match op {
+                Op::Store { key, sender } => pipe
+                    .cmd("SETEX")
+                    .arg(format!("{REDIS_PREFIX}{key}"))
+                    .arg(lifetime.as_secs().max(1))
+                    .arg(sender),
+                Op::Fetch(key) => pipe.cmd("GET").arg(format!("{REDIS_PREFIX}{key}")),
+            };
+        }
+        // A broken connection is remade at its first failure; the commands
+        // (idempotent) are sent once more on the new one, so that the first
+        // request after Redis comes back is served.
+        let mut first = true;
+        let sent = loop {
+            let sent =
+                tokio::time::timeout(TIMEOUT, pipe.query_async::<Vec<redis::Value>>(&mut conn))
+                    .await;
+            match sent {
+                Ok(Err(e)) if first && (e.is_io_error() || e.is_unrecoverable_error()) => {
+                    first = false;
+                }
+                sent => break sent,
+            }
+        };
+        let values = match sent {
+            Ok(Ok(values)) if values.len() == n => values,
+            Ok(Ok(values)) => {
+                let e = self.fail(format!("{} replies to {n} commands", values.len()));
+                return vec![Err(e); n];
+            }
+            Ok(Err(e)) => return vec![Err(self.fail(e)); n],
+            Err(_) => return vec![Err(self.fail("no reply in time")); n],
+        };
+        ops.iter()
+            .zip(values)
+            .map(|(op, value)| match op {
+                Op::Store { .. } => match value {
+                    redis::Value::Okay => Ok(None),
+                    other => Err(self.fail(format!("SETEX answered {other:?}"))),
+                },
+                Op::Fetch(_) => {
+                    redis::from_redis_value::<Option<String>>(value).map_err(|e| self.fail(e))
+                }
+            })
+            .collect()
     }
 
     fn fail(&self, message: impl ToString) -> DbError {

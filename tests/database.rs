@@ -452,3 +452,153 @@ fn bad_database_settings_are_named() {
         )
     );
 }
+
+/// The daemon engine in-process with SQLite: every map protocol stores and
+/// fetches without its thread waiting (the answers are got first, then the
+/// input served again). One write that forwards two senders and reverses
+/// the first one's address needs the store and the fetch in order; a
+/// short sender with `too-long` never reaches the database; a broken
+/// database answers TEMP, `400` and the line protocol's error, and nothing
+/// else changes.
+#[test]
+fn the_engine_serves_every_map_protocol_from_the_database() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::Arc;
+
+    use mail_srs::daemon::{Bound, Limits, Listener, Protocol, State};
+    use mail_srs::database::{Database, key_of};
+    use mail_srs::protocol::StoreWhen;
+    use mail_srs::srs::{Form, Forwarded, Options, Srs};
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let now = std::time::UNIX_EPOCH + Duration::from_secs(NOW);
+    let srs = || Srs::new(&[b"database-test-secret"], Options::default()).unwrap();
+    let signed = |sender: &str| match srs().forward_in(Form::External, sender, "fwd.example", now) {
+        Ok(Forwarded::Rewritten(a)) => a,
+        other => panic!("{other:?}"),
+    };
+    let file = dir.path().join("srs.db");
+    let db = Database::open(&format!("sqlite:{}", file.display())).unwrap();
+    let state = State {
+        database: Some(Arc::new(db)),
+        store_when: StoreWhen::TooLong,
+        ..State::new(srs(), "fwd.example".into())
+    };
+    let socketmap = dir.path().join("socketmap");
+    let line = dir.path().join("line");
+    let unix = |path: &Path| {
+        Bound::Unix(
+            std::os::unix::net::UnixListener::bind(path).unwrap(),
+            Some(path.to_owned()),
+        )
+    };
+    let (tf, tr) = (
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+    );
+    let (forward, reverse) = (
+        tf.local_addr().unwrap().port(),
+        tr.local_addr().unwrap().port(),
+    );
+    let listeners = vec![
+        Listener {
+            protocol: Protocol::named("socketmap").unwrap(),
+            bound: unix(&socketmap),
+        },
+        Listener {
+            protocol: Protocol::named("line").unwrap(),
+            bound: unix(&line),
+        },
+        Listener {
+            protocol: Protocol::named("tcp-forward").unwrap(),
+            bound: Bound::Tcp(tf),
+        },
+        Listener {
+            protocol: Protocol::named("tcp-reverse").unwrap(),
+            bound: Bound::Tcp(tr),
+        },
+    ];
+    let engine = common::engine::Engine::start(listeners, state, now, Limits::default());
+    let netstring = |s: &str| format!("{}:{s},", s.len());
+    let long_b = format!("b-{LONG}");
+    let (key_a, key_b) = (signed(&key_of(LONG)), signed(&key_of(&long_b)));
+    let mut s = std::os::unix::net::UnixStream::connect(&socketmap).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let ask = [
+        netstring(&format!("forward {LONG}")),
+        netstring(&format!("forward {long_b}")),
+        netstring(&format!("reverse {key_a}")),
+        netstring("forward short@bulk.example"),
+        netstring(&format!("reverse {}", key_b.to_ascii_lowercase())),
+    ]
+    .concat();
+    s.write_all(ask.as_bytes()).unwrap();
+    let want = [
+        netstring(&format!("OK {key_a}")),
+        netstring(&format!("OK {key_b}")),
+        netstring(&format!("OK {LONG}")),
+        netstring(&format!("OK {}", signed("short@bulk.example"))),
+        netstring(&format!("OK {long_b}")),
+    ]
+    .concat();
+    let mut got = vec![0u8; want.len()];
+    s.read_exact(&mut got).unwrap();
+    assert_eq!(String::from_utf8(got).unwrap(), want);
+    // Exactly the two long senders are stored.
+    let rows = Command::new("/usr/bin/python3")
+        .args(["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM kv').fetchone()[0])"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&rows), "2");
+    let tcp = |port: u16, request: &str| {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        c.write_all(format!("get {request}\n").as_bytes()).unwrap();
+        let mut reply = String::new();
+        BufReader::new(c).read_line(&mut reply).unwrap();
+        reply
+    };
+    let long_c = format!("c-{LONG}");
+    let key_c = signed(&key_of(&long_c));
+    assert_eq!(tcp(forward, &long_c), format!("200 {key_c}\n"));
+    assert_eq!(tcp(reverse, &key_c), format!("200 {long_c}\n"));
+    let line_ask = |request: &str| {
+        let mut c = std::os::unix::net::UnixStream::connect(&line).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        c.write_all(request.as_bytes()).unwrap();
+        let mut reply = String::new();
+        c.read_to_string(&mut reply).unwrap();
+        reply
+    };
+    assert_eq!(line_ask(&format!("REVERSE {key_a}\n")), format!("{LONG}\n"));
+    // An unknown key is not found.
+    let unknown = signed(&key_of("never@bulk.example"));
+    assert_eq!(
+        tcp(reverse, &unknown),
+        "500 database%20key%20not%20found%20(expired?)\n"
+    );
+    // The table gone: temporary failures, in each protocol's words.
+    assert!(drop_table(&file), "could not drop the table");
+    let reason = format!("sqlite database {}: no such table: kv", file.display());
+    s.write_all(netstring(&format!("reverse {key_a}")).as_bytes())
+        .unwrap();
+    let want = netstring(&format!("TEMP {reason}"));
+    let mut got = vec![0u8; want.len()];
+    s.read_exact(&mut got).unwrap();
+    assert_eq!(String::from_utf8(got).unwrap(), want);
+    assert_eq!(
+        tcp(forward, &long_c),
+        format!("400 {}\n", reason.replace(' ', "%20"))
+    );
+    assert_eq!(
+        line_ask(&format!("FORWARD {LONG} fwd.example\n")),
+        format!("ERROR: temporary failure: {reason}\n")
+    );
+    // A sender that needs no database is still served.
+    assert_eq!(
+        tcp(forward, "short@bulk.example"),
+        format!("200 {}\n", signed("short@bulk.example"))
+    );
+    engine.stop().unwrap();
+}

@@ -357,52 +357,66 @@ fn declined_steps_are_answered_only_when_an_answer_is_due() {
 
 /// The milter as a listener of the daemon: one whole transaction over a
 /// Unix socket, the session's state kept across packets.
-#[test]
-fn the_daemon_serves_the_milter_on_a_socket() {
-    use std::io::{Read, Write};
-    use std::sync::Arc;
+/// The daemon engine serving the milter on a Unix socket with `state`,
+/// and a connection to it.
+struct MilterDaemon {
+    conn: std::os::unix::net::UnixStream,
+    engine: common::engine::Engine,
+    _dir: tempfile::TempDir,
+}
 
-    use mail_srs::clock::FixedClock;
-    use mail_srs::daemon::{self, Bound, Limits, Listener, Protocol, Shared, State};
+impl MilterDaemon {
+    fn start(state: mail_srs::daemon::State) -> MilterDaemon {
+        use mail_srs::daemon::{Bound, Limits, Listener, Protocol};
 
-    let dir = tempfile::TempDir::new().unwrap();
-    let path = dir.path().join("milter");
-    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    let state = State::new(
-        Srs::new(&[b"s3cret"], Options::default()).unwrap(),
-        "fwd.example".into(),
-    );
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let clock = Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(1_795_435_200)));
-    let thread = std::thread::spawn(move || {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("milter");
         let listeners = vec![Listener {
             protocol: Protocol::named("milter").unwrap(),
-            bound: Bound::Unix(listener, None),
+            bound: Bound::Unix(std::os::unix::net::UnixListener::bind(&path).unwrap(), None),
         }];
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(daemon::run(
-                listeners,
-                Shared::new(state, UNIX_EPOCH),
-                clock,
-                Limits::default(),
-                stopped,
-            ))
-    });
-    let mut s = std::os::unix::net::UnixStream::connect(&path).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut expect = |send: Vec<u8>, want: Vec<u8>| {
-        s.write_all(&send).unwrap();
+        let now = UNIX_EPOCH + Duration::from_secs(1_795_435_200);
+        let engine = common::engine::Engine::start(listeners, state, now, Limits::default());
+        let conn = std::os::unix::net::UnixStream::connect(&path).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        MilterDaemon {
+            conn,
+            engine,
+            _dir: dir,
+        }
+    }
+
+    /// Sends `send` and reads exactly `want` back.
+    fn expect(&mut self, send: Vec<u8>, want: Vec<u8>) {
+        use std::io::{Read, Write};
+        self.conn.write_all(&send).unwrap();
         let mut got = vec![0u8; want.len()];
-        s.read_exact(&mut got).unwrap();
+        self.conn.read_exact(&mut got).unwrap();
         assert_eq!(got, want);
-    };
-    expect(negotiate(), negotiated());
-    expect(mail(&["<alice@origin.example>"]), CONTINUE.to_vec());
-    expect(rcpt("<bob@elsewhere.example>", "smtp"), CONTINUE.to_vec());
-    expect(
+    }
+
+    /// Quits: the connection closes with nothing more, the daemon stops.
+    fn quit(mut self) {
+        use std::io::{Read, Write};
+        self.conn.write_all(&packet(b'Q', b"")).unwrap();
+        let mut rest = Vec::new();
+        self.conn.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, b"");
+        self.engine.stop().unwrap();
+    }
+}
+
+#[test]
+fn the_daemon_serves_the_milter_on_a_socket() {
+    let mut d = MilterDaemon::start(mail_srs::daemon::State::new(
+        Srs::new(&[b"s3cret"], Options::default()).unwrap(),
+        "fwd.example".into(),
+    ));
+    d.expect(negotiate(), negotiated());
+    d.expect(mail(&["<alice@origin.example>"]), CONTINUE.to_vec());
+    d.expect(rcpt("<bob@elsewhere.example>", "smtp"), CONTINUE.to_vec());
+    d.expect(
         packet(b'E', b""),
         [
             packet(b'e', &z(&[&format!("<{ALICE}>"), ""])),
@@ -410,12 +424,59 @@ fn the_daemon_serves_the_milter_on_a_socket() {
         ]
         .concat(),
     );
-    s.write_all(&packet(b'Q', b"")).unwrap();
-    let mut rest = Vec::new();
-    s.read_to_end(&mut rest).unwrap();
-    assert_eq!(rest, b"");
-    stop.send(true).unwrap();
-    thread.join().unwrap().unwrap();
+    d.quit();
+}
+
+/// With the address database, the milter signs a long sender as its key's
+/// SRS address, and a bounce to that address goes back to the sender.
+#[test]
+fn the_daemons_milter_uses_the_address_database() {
+    use mail_srs::database::{Database, key_of};
+    use mail_srs::protocol::StoreWhen;
+    use mail_srs::srs::{Form, Forwarded};
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = Database::open(&format!("sqlite:{}", dir.path().join("srs.db").display())).unwrap();
+    let srs = || Srs::new(&[b"s3cret"], Options::default()).unwrap();
+    let long = "0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1@bulk.example";
+    let now = UNIX_EPOCH + Duration::from_secs(1_795_435_200);
+    let keyed = match srs().forward_in(Form::External, &key_of(long), "fwd.example", now) {
+        Ok(Forwarded::Rewritten(a)) => a,
+        other => panic!("{other:?}"),
+    };
+    let mut d = MilterDaemon::start(mail_srs::daemon::State {
+        database: Some(std::sync::Arc::new(db)),
+        store_when: StoreWhen::TooLong,
+        ..mail_srs::daemon::State::new(srs(), "fwd.example".into())
+    });
+    d.expect(negotiate(), negotiated());
+    d.expect(mail(&[&format!("<{long}>")]), CONTINUE.to_vec());
+    d.expect(rcpt("<bob@elsewhere.example>", "smtp"), CONTINUE.to_vec());
+    d.expect(
+        packet(b'E', b""),
+        [
+            packet(b'e', &z(&[&format!("<{keyed}>"), ""])),
+            CONTINUE.to_vec(),
+        ]
+        .concat(),
+    );
+    // The bounce, its packets in one write.
+    d.expect(
+        [
+            mail(&["<>"]),
+            rcpt(&format!("<{keyed}>"), "local"),
+            packet(b'E', b""),
+        ]
+        .concat(),
+        [
+            [CONTINUE; 2].concat(),
+            packet(b'-', &z(&[&format!("<{keyed}>")])),
+            packet(b'2', &z(&[&format!("<{long}>"), ""])),
+            CONTINUE.to_vec(),
+        ]
+        .concat(),
+    );
+    d.quit();
 }
 
 /// miltertest, a real milter client scripted in Lua, against srsd: the

@@ -3,8 +3,11 @@
 //! right (rewriting, reply order under PIPELINING, DATA and BDAT, LMTP,
 //! limits, STARTTLS).
 
+mod common;
+
 use std::time::{Duration, UNIX_EPOCH};
 
+use mail_srs::daemon::State;
 use mail_srs::protocol::Lookup;
 use mail_srs::protocol::relay::{RelaySession, RelaySettings, Side};
 use mail_srs::srs::{Options, Srs};
@@ -376,17 +379,69 @@ fn an_over_long_or_broken_reply_ends_the_session_with_421() {
 /// echoes each command it gets as the text of a 250 reply.
 #[test]
 fn the_engine_runs_both_relay_services_in_process() {
+    let alice = signed("alice@origin.example");
+    relay_in_process(
+        State::new(srs(), "example.com".into()),
+        &[
+            (
+                Side::Pack,
+                "MAIL FROM:<alice@origin.example> SIZE=9\r\n".into(),
+                format!("250 MAIL FROM:<{alice}> SIZE=9\r\n"),
+            ),
+            (
+                Side::Unpack,
+                format!("RCPT TO:<{alice}>\r\n"),
+                "250 RCPT TO:<alice@origin.example>\r\n".into(),
+            ),
+        ],
+    );
+}
+
+/// With the address database, a long sender goes out as its key's SRS
+/// address, and comes back, through the engine.
+#[test]
+fn the_relay_services_use_the_address_database() {
+    use mail_srs::database::{Database, key_of};
+    use mail_srs::protocol::StoreWhen;
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = Database::open(&format!("sqlite:{}", dir.path().join("srs.db").display())).unwrap();
+    let long = "0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1@bulk.example";
+    let keyed = signed(&key_of(long));
+    relay_in_process(
+        State {
+            database: Some(std::sync::Arc::new(db)),
+            store_when: StoreWhen::TooLong,
+            ..State::new(srs(), "example.com".into())
+        },
+        &[
+            (
+                Side::Pack,
+                format!("MAIL FROM:<{long}>\r\n"),
+                format!("250 MAIL FROM:<{keyed}>\r\n"),
+            ),
+            (
+                Side::Unpack,
+                format!("RCPT TO:<{keyed}> NOTIFY=NEVER\r\n"),
+                format!("250 RCPT TO:<{long}> NOTIFY=NEVER\r\n"),
+            ),
+        ],
+    );
+}
+
+/// Runs both relay services on the engine with `state`; each exchange is a
+/// connection to a side that sends a command and reads one reply.
+fn relay_in_process(state: State, exchanges: &[(Side, String, String)]) {
     use std::io::{BufRead, BufReader, Write};
     use std::net::{TcpListener, TcpStream};
-    use std::sync::Arc;
 
-    use mail_srs::clock::FixedClock;
-    use mail_srs::daemon::{self, Bound, Limits, Listener, Protocol, Shared, State};
+    use mail_srs::daemon::{Bound, Limits, Listener, Protocol};
 
     let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
     let upstream_addr = upstream.local_addr().unwrap().to_string();
+    let count = exchanges.len();
     std::thread::spawn(move || {
-        for conn in upstream.incoming().take(2) {
+        for conn in upstream.incoming().take(count) {
             let conn = conn.unwrap();
             std::thread::spawn(move || {
                 let mut out = conn.try_clone().unwrap();
@@ -410,33 +465,23 @@ fn the_engine_runs_both_relay_services_in_process() {
         upstream: upstream_addr,
         ..settings(false)
     };
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let clock = Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(NOW)));
-    let state = State::new(srs(), "example.com".into());
-    let engine = std::thread::spawn(move || {
-        let listeners = vec![
-            Listener {
-                protocol: Protocol::named("relay-pack").unwrap(),
-                bound: Bound::Tcp(pack),
-            },
-            Listener {
-                protocol: Protocol::named("relay-unpack").unwrap(),
-                bound: Bound::Tcp(unpack),
-            },
-        ];
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(daemon::run(
-                listeners,
-                Shared::new(state, UNIX_EPOCH),
-                clock,
-                limits,
-                stopped,
-            ))
-    });
-    let talk = |port: u16, command: &str| -> String {
+    let listeners = vec![
+        Listener {
+            protocol: Protocol::named("relay-pack").unwrap(),
+            bound: Bound::Tcp(pack),
+        },
+        Listener {
+            protocol: Protocol::named("relay-unpack").unwrap(),
+            bound: Bound::Tcp(unpack),
+        },
+    ];
+    let now = UNIX_EPOCH + Duration::from_secs(NOW);
+    let engine = common::engine::Engine::start(listeners, state, now, limits);
+    for (side, command, reply) in exchanges {
+        let port = match side {
+            Side::Pack => ports.0,
+            Side::Unpack => ports.1,
+        };
         let conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
         conn.set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
@@ -448,19 +493,9 @@ fn the_engine_runs_both_relay_services_in_process() {
         out.write_all(command.as_bytes()).unwrap();
         line.clear();
         replies.read_line(&mut line).unwrap();
-        line
-    };
-    let alice = signed("alice@origin.example");
-    assert_eq!(
-        talk(ports.0, "MAIL FROM:<alice@origin.example> SIZE=9\r\n"),
-        format!("250 MAIL FROM:<{alice}> SIZE=9\r\n")
-    );
-    assert_eq!(
-        talk(ports.1, &format!("RCPT TO:<{alice}>\r\n")),
-        "250 RCPT TO:<alice@origin.example>\r\n"
-    );
-    stop.send(true).unwrap();
-    engine.join().unwrap().unwrap();
+        assert_eq!(&line, reply);
+    }
+    engine.stop().unwrap();
 }
 
 #[test]

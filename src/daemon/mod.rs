@@ -450,32 +450,17 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
         guard.pending(true);
         input.extend_from_slice(&chunk[..n]);
         let state = ctx.shared.load();
-        let now = ctx.clock.now();
-        let progress = if state.database.is_some() {
-            let served = serve_off_thread(
-                ctx,
-                state,
-                now,
-                (
-                    session,
-                    std::mem::take(&mut input),
-                    std::mem::take(&mut out),
-                ),
-            )
-            .await;
-            let Some((s, i, o, progress, done)) = served else {
-                break;
-            };
-            (session, input, out) = (s, i, o);
-            record_done(ctx, protocol, client, &done);
-            progress
-        } else {
-            let mut lookup = Lookup::new(&state.srs, &state.domain, now);
-            lookup.metrics = Some(metrics);
-            let progress = session.serve(&input, &lookup, &ctx.limits.protocols, &mut out);
-            record(ctx, protocol, client, &lookup);
-            progress
+        let mut step = SessionStep {
+            session: &mut session,
+            input: &input,
+            out: &mut out,
+            settings: &ctx.limits.protocols,
         };
+        let who = Client {
+            protocol,
+            name: client,
+        };
+        let progress = serve_step(ctx, who, &state, ctx.clock.now(), &mut step).await;
         if progress.oversized > 0 {
             ctx.oversized.warn(format_args!(
                 "{} answer(s) over the {} protocol's length limit refused",
@@ -519,39 +504,104 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     log::debug!("{} connection closed ({client})", protocol.name());
 }
 
-/// What [`serve_off_thread`] takes and gives back: the session, its input
-/// and its output.
-type Served = (Box<dyn crate::protocol::Session>, Vec<u8>, Vec<u8>);
+/// How many times one input may be served again for database answers (a
+/// lookup may depend on an earlier one's answer); after that, lookups
+/// still lacking an answer answer a temporary failure.
+const MAX_ROUNDS: usize = 4;
 
-/// Serves the input of `moved` on the blocking pool, for a state with an
-/// address database: a database call may wait (a slow Redis, a locked
-/// SQLite file), and no other client may wait with it. Gives everything
-/// back with the progress and what the lookups did; `None` if the task
-/// died.
-async fn serve_off_thread(
+/// One call of a connection's protocol over the input it holds, which can
+/// be undone and made again (see [`crate::protocol::Prepared`]).
+pub(crate) trait Step {
+    /// What [`Step::undo`] needs to put the connection back as it is now.
+    type Mark;
+    /// What the call says (bytes consumed, closing).
+    type Output;
+    /// Remembers the connection as it is now.
+    fn mark(&self) -> Self::Mark;
+    /// Puts the connection back as `mark` found it, output included.
+    fn undo(&mut self, mark: Self::Mark);
+    /// Serves the input with `lookup`.
+    fn serve(&mut self, lookup: &Lookup<'_>) -> Self::Output;
+}
+
+/// Who a step serves, for the metrics and the log.
+pub(crate) struct Client<'a> {
+    protocol: Protocol,
+    name: &'a str,
+}
+
+/// Serves `step` with `state` at `now`, and counts what its lookups did.
+/// With an address database, the database's answers are got first and
+/// without blocking this thread: the step is served, undone when it
+/// lacked answers, and served again once the database has given them.
+async fn serve_step<S: Step>(
     ctx: &Context,
-    state: Arc<State>,
+    client: Client<'_>,
+    state: &State,
     now: SystemTime,
-    moved: Served,
-) -> Option<(
-    Box<dyn crate::protocol::Session>,
-    Vec<u8>,
-    Vec<u8>,
-    crate::protocol::Progress,
-    crate::protocol::Record,
-)> {
-    let (shared, settings) = (ctx.shared.clone(), ctx.limits.protocols.clone());
-    tokio::task::spawn_blocking(move || {
-        let (mut session, input, mut out) = moved;
+    step: &mut S,
+) -> S::Output {
+    let metrics = ctx.shared.metrics();
+    let (Some(db), Some(lifetime)) = (state.database.as_deref(), state.store().map(|s| s.lifetime))
+    else {
         let mut lookup = Lookup::new(&state.srs, &state.domain, now);
-        lookup.metrics = Some(shared.metrics());
-        lookup.store = state.store();
-        let progress = session.serve(&input, &lookup, &settings, &mut out);
-        let record = std::mem::take(&mut lookup.record);
-        (session, input, out, progress, record)
-    })
-    .await
-    .ok()
+        lookup.metrics = Some(metrics);
+        let output = step.serve(&lookup);
+        record(ctx, client.protocol, client.name, &lookup);
+        return output;
+    };
+    let mut prepared = crate::protocol::Prepared::default();
+    let mut round = 1;
+    loop {
+        let mark = step.mark();
+        let wanted = {
+            let mut lookup = Lookup::new(&state.srs, &state.domain, now);
+            lookup.metrics = Some(metrics);
+            lookup.store = state.store().map(|store| crate::protocol::Store {
+                prepared: Some(&prepared),
+                ..store
+            });
+            let output = step.serve(&lookup);
+            let wanted = prepared.finish();
+            if wanted.is_empty() || round == MAX_ROUNDS {
+                record(ctx, client.protocol, client.name, &lookup);
+                return output;
+            }
+            wanted
+        };
+        step.undo(mark);
+        let done = db.run(wanted.clone(), lifetime, now).await;
+        prepared.add(wanted, done);
+        round += 1;
+    }
+}
+
+/// A map protocol's or the milter's call: the session, the input, the
+/// replies.
+struct SessionStep<'a> {
+    session: &'a mut Box<dyn crate::protocol::Session>,
+    input: &'a [u8],
+    out: &'a mut Vec<u8>,
+    settings: &'a crate::protocol::Settings,
+}
+
+impl Step for SessionStep<'_> {
+    type Mark = (Box<dyn crate::protocol::Session>, usize);
+    type Output = crate::protocol::Progress;
+
+    fn mark(&self) -> Self::Mark {
+        (self.session.fork(), self.out.len())
+    }
+
+    fn undo(&mut self, (session, len): Self::Mark) {
+        *self.session = session;
+        self.out.truncate(len);
+    }
+
+    fn serve(&mut self, lookup: &Lookup<'_>) -> Self::Output {
+        self.session
+            .serve(self.input, lookup, self.settings, self.out)
+    }
 }
 
 /// Counts what the lookups of one call did, and logs the refusals worth it

@@ -85,49 +85,18 @@ pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
         let up = session.from_upstream(&from_upstream, settings.lmtp, &mut to_client);
         from_upstream.drain(..up.consumed);
         // A reply may let the client's held bytes be read (after a 354).
-        let down = if state.database.is_some() {
-            // A database call may wait: off this thread (see the daemon).
-            let (shared, relay_settings) = (ctx.shared.clone(), settings.clone());
-            let moved = (
-                session,
-                std::mem::take(&mut from_client),
-                std::mem::take(&mut to_client),
-                std::mem::take(&mut to_upstream),
-            );
-            let job = tokio::task::spawn_blocking(move || {
-                let (mut session, held, mut to_client, mut to_upstream) = moved;
-                let mut lookup = Lookup::new(&state.srs, &state.domain, now);
-                lookup.metrics = Some(shared.metrics());
-                lookup.store = state.store();
-                let down = session.from_client(
-                    &held,
-                    &lookup,
-                    &relay_settings,
-                    &mut to_client,
-                    &mut to_upstream,
-                );
-                let record = std::mem::take(&mut lookup.record);
-                (session, held, to_client, to_upstream, down, record)
-            });
-            let Ok((s, held, c, u, down, done)) = job.await else {
-                break;
-            };
-            (session, from_client, to_client, to_upstream) = (s, held, c, u);
-            super::record_done(ctx, protocol, who, &done);
-            down
-        } else {
-            let mut lookup = Lookup::new(&state.srs, &state.domain, now);
-            lookup.metrics = Some(ctx.shared.metrics());
-            let down = session.from_client(
-                &from_client,
-                &lookup,
-                settings,
-                &mut to_client,
-                &mut to_upstream,
-            );
-            super::record(ctx, protocol, who, &lookup);
-            down
+        let mut step = ClientStep {
+            session: &mut session,
+            held: &from_client,
+            to_client: &mut to_client,
+            to_upstream: &mut to_upstream,
+            settings,
         };
+        let client_of = super::Client {
+            protocol,
+            name: who,
+        };
+        let down = super::serve_step(ctx, client_of, &state, now, &mut step).await;
         from_client.drain(..down.consumed);
         guard.pending(!from_client.is_empty());
         if !to_upstream.is_empty() {
@@ -154,6 +123,44 @@ pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     }
     let _ = client.shutdown().await;
     drop(guard);
+}
+
+/// The session's call over what the client sent.
+struct ClientStep<'a> {
+    session: &'a mut RelaySession,
+    held: &'a [u8],
+    to_client: &'a mut Vec<u8>,
+    to_upstream: &'a mut Vec<u8>,
+    settings: &'a relay::RelaySettings,
+}
+
+impl super::Step for ClientStep<'_> {
+    type Mark = (RelaySession, usize, usize);
+    type Output = relay::Step;
+
+    fn mark(&self) -> Self::Mark {
+        (
+            self.session.clone(),
+            self.to_client.len(),
+            self.to_upstream.len(),
+        )
+    }
+
+    fn undo(&mut self, (session, client, upstream): Self::Mark) {
+        *self.session = session;
+        self.to_client.truncate(client);
+        self.to_upstream.truncate(upstream);
+    }
+
+    fn serve(&mut self, lookup: &Lookup<'_>) -> Self::Output {
+        self.session.from_client(
+            self.held,
+            lookup,
+            self.settings,
+            self.to_client,
+            self.to_upstream,
+        )
+    }
 }
 
 /// Upstream cannot be reached: `421` to the client, and a log line.

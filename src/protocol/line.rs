@@ -10,6 +10,7 @@ pub use super::MAX_LINE;
 const USAGE: &str = "usage: FORWARD <sender> <alias> | REVERSE <address>";
 
 /// The Perl srsd line protocol.
+#[derive(Clone, Copy)]
 pub struct Line;
 
 impl super::Wire for Line {
@@ -23,6 +24,10 @@ impl super::Wire for Line {
 }
 
 impl super::Session for Line {
+    fn fork(&self) -> Box<dyn super::Session> {
+        Box::new(*self)
+    }
+
     fn serve(
         &mut self,
         input: &[u8],

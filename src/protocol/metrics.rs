@@ -11,6 +11,7 @@ use super::{Lookup, Progress};
 pub const MAX_HEAD: usize = 8192;
 
 /// The metrics protocol.
+#[derive(Clone, Copy)]
 pub struct MetricsWire;
 
 impl super::Wire for MetricsWire {
@@ -28,6 +29,10 @@ impl super::Wire for MetricsWire {
 }
 
 impl super::Session for MetricsWire {
+    fn fork(&self) -> Box<dyn super::Session> {
+        Box::new(*self)
+    }
+
     fn serve(
         &mut self,
         input: &[u8],

@@ -129,6 +129,10 @@ impl super::Wire for Milter {
 }
 
 impl super::Session for MilterSession {
+    fn fork(&self) -> Box<dyn super::Session> {
+        Box::new(self.clone())
+    }
+
     fn serve(
         &mut self,
         input: &[u8],
@@ -274,7 +278,7 @@ fn packet(out: &mut Vec<u8>, command: u8, parts: &[&[u8]]) {
 }
 
 /// A recipient of the transaction, as the MTA gave it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Recipient {
     /// The RCPT argument as given (angle brackets and case kept), which
     /// DELRCPT must name.
@@ -289,7 +293,7 @@ struct Recipient {
 
 /// One milter connection: the negotiated flags, the macros of the current
 /// command, and the transaction so far. Everything is reset on abort.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct MilterSession {
     /// Protocol flags agreed at negotiation.
     protocol: u32,

@@ -85,6 +85,10 @@ pub trait Session: Send {
         settings: &Settings,
         out: &mut Vec<u8>,
     ) -> Progress;
+
+    /// A copy of the session as it is now, to go back to when a call's
+    /// output is thrown away (see [`Prepared`]).
+    fn fork(&self) -> Box<dyn Session>;
 }
 
 /// Every protocol: the one table of their names.
@@ -205,6 +209,11 @@ impl std::fmt::Display for NotRewritten {
     }
 }
 
+/// The answer of a lookup whose database answer is not prepared yet: the
+/// daemon throws it away (see [`Prepared`]), unless the database was asked
+/// too many times for one input.
+const NOT_PREPARED: &str = "the database was not asked in time";
+
 /// Everything a request needs: the codec, our domain and the time; and what
 /// its lookups did, for the metrics and the log.
 pub struct Lookup<'a> {
@@ -220,6 +229,8 @@ pub struct Lookup<'a> {
     pub metrics: Option<&'a crate::metrics::Metrics>,
     /// The address database, when senders are stored in one.
     pub store: Option<Store<'a>>,
+    /// The lookup under way is not logged (see [`Prepared`]).
+    quiet: Cell<bool>,
 }
 
 /// How senders are stored in the address database.
@@ -231,6 +242,75 @@ pub struct Store<'a> {
     pub when: StoreWhen,
     /// How long an entry lives: the maximum age plus one day.
     pub lifetime: std::time::Duration,
+    /// For the daemon: the database's answers, got before the call, in
+    /// place of calls that would wait.
+    pub prepared: Option<&'a Prepared>,
+}
+
+/// The database's answers for one call of a protocol's `serve`, got ahead
+/// of it, so that the daemon's serving thread never waits on the database.
+///
+/// The daemon serves; a lookup that needs an answer not prepared notes the
+/// [`Op`](crate::database::Op) as wanted and answers a temporary failure.
+/// When anything was wanted, the daemon throws that call's output and
+/// session away, gets the answers ([`Database::run`]), and serves the same
+/// input again. Lookups are deterministic, so the second call finds what
+/// it needs; a call that needs nothing costs nothing more.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    answers: std::collections::HashMap<crate::database::Op, crate::database::Done>,
+    wanted: RefCell<Vec<crate::database::Op>>,
+    /// Lookups made in this call so far.
+    calls: Cell<usize>,
+    /// Lookups logged by an earlier call over the same input, which this
+    /// one repeats: not logged again.
+    logged: Cell<usize>,
+    /// The first lookup of this call that lacked an answer.
+    first_wanted: Cell<Option<usize>>,
+}
+
+impl Prepared {
+    /// The answer to `op`, or `None` after noting it as wanted.
+    fn answer(&self, op: crate::database::Op) -> Option<crate::database::Done> {
+        if let Some(done) = self.answers.get(&op) {
+            return Some(done.clone());
+        }
+        self.wanted.borrow_mut().push(op);
+        if self.first_wanted.get().is_none() {
+            self.first_wanted
+                .set(Some(self.calls.get().saturating_sub(1)));
+        }
+        None
+    }
+
+    /// Whether the lookup starting now is logged: not when an earlier call
+    /// logged it, nor after a lookup of this call lacked an answer (this
+    /// call's output will be thrown away).
+    fn starts_logged(&self) -> bool {
+        let n = self.calls.get();
+        self.calls.set(n + 1);
+        n >= self.logged.get() && !self.lacking()
+    }
+
+    /// Whether a lookup of this call lacked an answer.
+    fn lacking(&self) -> bool {
+        self.first_wanted.get().is_some()
+    }
+
+    /// Ends a call: the ops it wanted, none if its output stands. Lookups
+    /// it logged are not logged again when the input is served again.
+    pub fn finish(&self) -> Vec<crate::database::Op> {
+        if let Some(first) = self.first_wanted.take() {
+            self.logged.set(self.logged.get().max(first));
+        }
+        self.calls.set(0);
+        self.wanted.take()
+    }
+
+    /// Adds the answers to `ops`, given in order.
+    pub fn add(&mut self, ops: Vec<crate::database::Op>, done: Vec<crate::database::Done>) {
+        self.answers.extend(ops.into_iter().zip(done));
+    }
 }
 
 impl<'a> Store<'a> {
@@ -243,7 +323,24 @@ impl<'a> Store<'a> {
             lifetime: std::time::Duration::from_secs(
                 86_400 * (u64::from(srs.options().max_age) + 1),
             ),
+            prepared: None,
         }
+    }
+
+    /// Runs `op`: with the prepared answer in the daemon (`None` when it is
+    /// not prepared yet), or waiting for the database.
+    fn run(&self, op: crate::database::Op, now: SystemTime) -> Option<crate::database::Done> {
+        use crate::database::Op;
+        if let Some(prepared) = self.prepared {
+            return prepared.answer(op);
+        }
+        Some(match op {
+            Op::Store { key, sender } => self
+                .db
+                .store(&key, &sender, self.lifetime, now)
+                .map(|()| None),
+            Op::Fetch(key) => self.db.fetch(&key, now),
+        })
     }
 }
 
@@ -378,6 +475,7 @@ impl<'a> Lookup<'a> {
             record: Record::default(),
             metrics: None,
             store: None,
+            quiet: Cell::new(false),
         }
     }
 }
@@ -396,10 +494,28 @@ impl Lookup<'_> {
         }
     }
 
+    /// Starts a lookup: whether it is logged.
+    fn begin(&self) {
+        let prepared = self.store.and_then(|s| s.prepared);
+        self.quiet.set(prepared.is_some_and(|p| !p.starts_logged()));
+    }
+
+    /// Whether the lookup under way logs what it did.
+    fn logs(&self) -> bool {
+        !self.quiet.get()
+            && !self
+                .store
+                .and_then(|s| s.prepared)
+                .is_some_and(Prepared::lacking)
+    }
+
     /// Forwards `sender` through `alias`.
     pub fn forward(&self, sender: &str, alias: &str, form: Form) -> Answer {
+        self.begin();
         let answer = self.forward_answer(sender, alias, form);
-        log::debug!("forward {sender}: {answer}");
+        if self.logs() {
+            log::debug!("forward {sender}: {answer}");
+        }
         self.record.note(Direction::Forward, sender, &answer);
         answer
     }
@@ -413,9 +529,19 @@ impl Lookup<'_> {
                 || crate::srs::overlong_local_part(signed).is_some())
         {
             let key = crate::database::key_of(sender);
-            if let Err(e) = store.db.store(&key, sender, store.lifetime, self.now) {
-                log::warn!("{sender} not stored: {e}");
-                return Answer::TempFail(e.to_string());
+            let op = crate::database::Op::Store {
+                key: key.clone(),
+                sender: sender.to_owned(),
+            };
+            match store.run(op, self.now) {
+                None => return Answer::TempFail(NOT_PREPARED.into()),
+                Some(Err(e)) => {
+                    if self.logs() {
+                        log::warn!("{sender} not stored: {e}");
+                    }
+                    return Answer::TempFail(e.to_string());
+                }
+                Some(Ok(_)) => {}
             }
             return match self.srs.forward_in(Form::External, &key, alias, self.now) {
                 Ok(Forwarded::Rewritten(a)) => Answer::Found(a),
@@ -442,12 +568,15 @@ impl Lookup<'_> {
 
     /// Reverses `address`.
     pub fn reverse(&self, address: &str, form: Form) -> Answer {
+        self.begin();
         let answer = match self.srs.reverse_in(form, address, self.now) {
             Ok(key) if crate::database::is_key(&key) => self.stored(address, &key),
             Ok(a) => Answer::Found(a),
             Err(e) => Answer::NotFound(NotRewritten::Reverse(e)),
         };
-        log::debug!("reverse {address}: {answer}");
+        if self.logs() {
+            log::debug!("reverse {address}: {answer}");
+        }
         self.record.note(Direction::Reverse, address, &answer);
         answer
     }
@@ -463,17 +592,22 @@ impl Lookup<'_> {
             );
             return Answer::NotFound(NotRewritten::DatabaseNeeded);
         };
-        match store.db.fetch(key, self.now) {
-            Ok(Some(sender)) => Answer::Found(sender),
-            Ok(None) => {
-                log::info!(
-                    "{address}: its database key is not in {}",
-                    store.db.describe()
-                );
+        match store.run(crate::database::Op::Fetch(key.to_owned()), self.now) {
+            None => Answer::TempFail(NOT_PREPARED.into()),
+            Some(Ok(Some(sender))) => Answer::Found(sender),
+            Some(Ok(None)) => {
+                if self.logs() {
+                    log::info!(
+                        "{address}: its database key is not in {}",
+                        store.db.describe()
+                    );
+                }
                 Answer::NotFound(NotRewritten::UnknownKey)
             }
-            Err(e) => {
-                log::warn!("{address} not reversed: {e}");
+            Some(Err(e)) => {
+                if self.logs() {
+                    log::warn!("{address} not reversed: {e}");
+                }
                 Answer::TempFail(e.to_string())
             }
         }
@@ -520,5 +654,56 @@ impl Progress {
         let eol = eol?;
         self.consumed += eol + 1;
         Some(&rest[..eol])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::database::{Op, key_of};
+
+    const LONG: &str = "0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1@bulk.example";
+
+    /// A lookup lacking its database answer notes the op and answers a
+    /// temporary failure; with the answer added, the same lookups answer
+    /// for real, and only the lookups not logged before are logged.
+    #[test]
+    fn prepared_answers_replace_waiting_and_log_once() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let db =
+            Database::open(&format!("sqlite:{}", dir.path().join("srs.db").display())).unwrap();
+        let srs = Srs::new(&[b"s3cret"], crate::srs::Options::default()).unwrap();
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_435_200);
+        let mut prepared = Prepared::default();
+        let serve = |prepared: &Prepared| {
+            let mut lookup = Lookup::new(&srs, "fwd.example", now);
+            lookup.store = Some(Store {
+                prepared: Some(prepared),
+                ..Store::new(&db, StoreWhen::TooLong, &srs)
+            });
+            let short = lookup.map(Direction::Forward, "short@bulk.example");
+            let short_logged = lookup.logs();
+            let long = lookup.map(Direction::Forward, LONG);
+            let long_logged = lookup.logs();
+            (short, short_logged, long, long_logged)
+        };
+        let (short, short_logged, long, long_logged) = serve(&prepared);
+        assert!(matches!(short, Answer::Found(_)));
+        assert_eq!(long, Answer::TempFail(NOT_PREPARED.into()));
+        assert_eq!((short_logged, long_logged), (true, false));
+        let wanted = prepared.finish();
+        let store = Op::Store {
+            key: key_of(LONG),
+            sender: LONG.into(),
+        };
+        assert_eq!(wanted, [store]);
+        prepared.add(wanted, vec![Ok(None)]);
+        let (again, short_logged, long, long_logged) = serve(&prepared);
+        assert_eq!(again, short);
+        assert!(matches!(long, Answer::Found(a) if a.contains("=1=")));
+        assert_eq!((short_logged, long_logged), (false, true));
+        assert_eq!(prepared.finish(), []);
+        // Nothing was written: the daemon runs the ops, not the lookup.
+        assert_eq!(db.fetch(&key_of(LONG), now).unwrap(), None);
     }
 }

@@ -95,9 +95,14 @@ impl super::Wire for RelayWire {
     }
 }
 
+#[derive(Clone, Copy)]
 struct Closed;
 
 impl super::Session for Closed {
+    fn fork(&self) -> Box<dyn super::Session> {
+        Box::new(*self)
+    }
+
     fn serve(
         &mut self,
         input: &[u8],
@@ -114,7 +119,7 @@ impl super::Session for Closed {
 }
 
 /// A reply the client is owed, in command order.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Pending {
     /// Upstream owes the reply to this kind of command.
     Upstream(Expect),
@@ -166,7 +171,7 @@ pub struct Step {
 }
 
 /// One relayed connection.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct RelaySession {
     side: Side,
     mode: Mode,

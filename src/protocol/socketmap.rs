@@ -9,6 +9,7 @@ use super::{Answer, Direction, Lookup, Outcome, Progress};
 pub const MAX_NETSTRING: usize = 100_000;
 
 /// The socketmap protocol, both maps on one connection.
+#[derive(Clone, Copy)]
 pub struct Socketmap;
 
 impl super::Wire for Socketmap {
@@ -22,6 +23,10 @@ impl super::Wire for Socketmap {
 }
 
 impl super::Session for Socketmap {
+    fn fork(&self) -> Box<dyn super::Session> {
+        Box::new(*self)
+    }
+
     fn serve(
         &mut self,
         input: &[u8],

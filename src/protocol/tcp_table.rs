@@ -7,6 +7,7 @@ use super::{Answer, Direction, Lookup, Progress};
 pub use super::MAX_LINE;
 
 /// The tcp_table protocol answering one direction, as a listener does.
+#[derive(Clone, Copy)]
 pub struct TcpTable(pub Direction);
 
 impl super::Wire for TcpTable {
@@ -23,6 +24,10 @@ impl super::Wire for TcpTable {
 }
 
 impl super::Session for TcpTable {
+    fn fork(&self) -> Box<dyn super::Session> {
+        Box::new(*self)
+    }
+
     fn serve(
         &mut self,
         input: &[u8],
