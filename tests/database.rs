@@ -292,7 +292,7 @@ fn sqlite_failures_are_clear_and_temporary() {
     let (code, signed, _) = d.ask("forward", LONG);
     assert_eq!(code, 0);
     // Broken under srsd's feet.
-    assert!(drop_table(&file), "could not drop the table");
+    assert!(common::drop_sqlite_table(&file), "could not drop the table");
     let (code, out, err) = d.ask("forward", "another@bulk.example");
     assert_eq!((code, out.as_str()), (75, ""), "{err}");
     assert!(err.contains("no such table: kv"), "{err}");
@@ -311,15 +311,6 @@ fn sqlite_failures_are_clear_and_temporary() {
             file.display()
         )
     );
-}
-
-/// Drops the table from another process (Debian python3's sqlite3 module).
-fn drop_table(file: &Path) -> bool {
-    Command::new("/usr/bin/python3")
-        .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE kv'); c.commit()"])
-        .arg(file)
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 /// Two srsd sharing Redis reverse each other's addresses; entries get the
@@ -579,7 +570,7 @@ fn the_engine_serves_every_map_protocol_from_the_database() {
         "500 database%20key%20not%20found%20(expired?)\n"
     );
     // The table gone: temporary failures, in each protocol's words.
-    assert!(drop_table(&file), "could not drop the table");
+    assert!(common::drop_sqlite_table(&file), "could not drop the table");
     let reason = format!("sqlite database {}: no such table: kv", file.display());
     s.write_all(netstring(&format!("reverse {key_a}")).as_bytes())
         .unwrap();

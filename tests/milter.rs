@@ -476,6 +476,23 @@ fn the_daemons_milter_uses_the_address_database() {
         ]
         .concat(),
     );
+    // The table gone under srsd: a temporary failure at the end of the
+    // message for the sender, at RCPT for the bounce.
+    assert!(common::drop_sqlite_table(&dir.path().join("srs.db")));
+    let tempfail = reply_code("451 4.3.0 SRS address database unavailable, try again later");
+    d.expect(
+        [
+            mail(&[&format!("<c-{long}>")]),
+            rcpt("<bob@elsewhere.example>", "smtp"),
+            packet(b'E', b""),
+        ]
+        .concat(),
+        [CONTINUE, CONTINUE, &tempfail].concat(),
+    );
+    d.expect(
+        [mail(&["<>"]), rcpt(&format!("<{keyed}>"), "local")].concat(),
+        [CONTINUE, &tempfail].concat(),
+    );
     d.quit();
 }
 

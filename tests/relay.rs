@@ -401,19 +401,11 @@ fn the_engine_runs_both_relay_services_in_process() {
 /// address, and comes back, through the engine.
 #[test]
 fn the_relay_services_use_the_address_database() {
-    use mail_srs::database::{Database, key_of};
-    use mail_srs::protocol::StoreWhen;
-
     let dir = tempfile::TempDir::new().unwrap();
-    let db = Database::open(&format!("sqlite:{}", dir.path().join("srs.db").display())).unwrap();
-    let long = "0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1@bulk.example";
-    let keyed = signed(&key_of(long));
+    let long = LONG;
+    let keyed = signed(&mail_srs::database::key_of(long));
     relay_in_process(
-        State {
-            database: Some(std::sync::Arc::new(db)),
-            store_when: StoreWhen::TooLong,
-            ..State::new(srs(), "example.com".into())
-        },
+        with_database(&dir.path().join("srs.db")),
         &[
             (
                 Side::Pack,
@@ -427,6 +419,55 @@ fn the_relay_services_use_the_address_database() {
             ),
         ],
     );
+}
+
+/// A database that fails answers 451 to the MAIL it cannot sign and to the
+/// RCPT it cannot reverse, and the MTA retries.
+#[test]
+fn the_relay_services_answer_451_when_the_database_fails() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("srs.db");
+    let state = with_database(&file);
+    assert!(common::drop_sqlite_table(&file));
+    let long = LONG;
+    let tempfail = "451 4.3.0 SRS address database unavailable, try again later\r\n";
+    relay_in_process(
+        state,
+        &[
+            (
+                Side::Pack,
+                format!("MAIL FROM:<{long}>\r\n"),
+                tempfail.into(),
+            ),
+            (
+                Side::Unpack,
+                format!(
+                    "RCPT TO:<{}>\r\n",
+                    signed(&mail_srs::database::key_of(long))
+                ),
+                tempfail.into(),
+            ),
+            // A short sender needs no database.
+            (
+                Side::Pack,
+                "MAIL FROM:<alice@origin.example>\r\n".into(),
+                format!("250 MAIL FROM:<{}>\r\n", signed("alice@origin.example")),
+            ),
+        ],
+    );
+}
+
+/// A 60-character sender, too long for the local form.
+const LONG: &str = "0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1@bulk.example";
+
+/// A state storing senders too long for SRS in an SQLite `file`.
+fn with_database(file: &std::path::Path) -> State {
+    let db = mail_srs::database::Database::open(&format!("sqlite:{}", file.display())).unwrap();
+    State {
+        database: Some(std::sync::Arc::new(db)),
+        store_when: mail_srs::protocol::StoreWhen::TooLong,
+        ..State::new(srs(), "example.com".into())
+    }
 }
 
 /// Runs both relay services on the engine with `state`; each exchange is a

@@ -202,3 +202,17 @@ pub fn srs_forward(keys: &std::path::Path, now: Option<u64>, sender: &str) -> St
         .unwrap();
     String::from_utf8(o.stdout).unwrap().trim().to_owned()
 }
+
+/// Drops the address database's table `kv` from `file`, as another process
+/// would under srsd's feet (Debian python3's sqlite3 module); whether it
+/// worked.
+pub fn drop_sqlite_table(file: &std::path::Path) -> bool {
+    std::process::Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE kv'); c.commit()",
+        ])
+        .arg(file)
+        .status()
+        .is_ok_and(|s| s.success())
+}
