@@ -415,7 +415,11 @@ fn run_group(
     batches: &[Batch],
 ) -> Result<Vec<Vec<GroupDone>>, rusqlite::Error> {
     use rusqlite::OptionalExtension;
-    conn.execute_batch("BEGIN IMMEDIATE")?;
+    // Reads alone need no write lock, which other processes may hold.
+    let writes = batches
+        .iter()
+        .any(|b| b.ops.iter().any(|op| matches!(op, Op::Store { .. })));
+    conn.execute_batch(if writes { "BEGIN IMMEDIATE" } else { "BEGIN" })?;
     let mut all = Vec::with_capacity(batches.len());
     let ran = (|| {
         let mut insert = conn.prepare_cached("INSERT INTO kv (k, v, lt) VALUES (?1, ?2, ?3)")?;
