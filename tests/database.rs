@@ -319,12 +319,11 @@ fn sqlite_failures_are_clear_and_temporary() {
 #[test]
 fn redis_shared_by_two_srsd() {
     let dir = tempfile::TempDir::new().unwrap();
-    let port = common::free_port();
-    let Some(redis) = common::redis::Redis::start(dir.path(), port) else {
+    let Some(redis) = common::redis::Redis::start_free(dir.path()) else {
         return;
     };
     let keys = keys(dir.path());
-    let url = format!("redis://127.0.0.1:{port}/0");
+    let url = format!("redis://127.0.0.1:{}/0", redis.port);
     let opts = ["--original-envelope", "database", "--database", &url];
     let a = Srsd::start(dir.path(), "a", &keys, &opts);
     let b = Srsd::start(dir.path(), "b", &keys, &opts);

@@ -647,7 +647,7 @@ fn postfix_with_the_sqlite_database() {
 #[test]
 fn postfix_with_the_redis_database() {
     let dir = tempfile::TempDir::new().unwrap();
-    let Some(redis) = common::redis::Redis::start(dir.path(), common::free_port()) else {
+    let Some(redis) = common::redis::Redis::start_free(dir.path()) else {
         return;
     };
     let port = redis.port;
