@@ -8,7 +8,9 @@
 //! Redis.
 //!
 //! Run: `cargo bench --bench loadgen` (options after `--`: `--seconds N`,
-//! `--clients 1,8,64`, `--idle N`, `--only milter|database`). Everything runs on loopback and Unix
+//! `--clients 1,8,64`, `--idle N`, `--only milter|database`, and with
+//! `database`, `--mode sqlite|redis` for that mode beside embedded).
+//! Everything runs on loopback and Unix
 //! sockets, each measurement for a bounded time, and every server it starts
 //! is stopped at the end.
 
@@ -411,7 +413,7 @@ fn main() {
         return;
     }
     if opt("--only").as_deref() == Some("database") {
-        database_load(srsd, &keys, dir.path(), seconds);
+        database_load(srsd, &keys, dir.path(), seconds, opt("--mode").as_deref());
         return;
     }
     let mut servers: Vec<(Server, &str)> = Vec::new();
@@ -600,7 +602,7 @@ fn database_client(path: &Path, id: usize, until: Instant) -> Vec<u32> {
 /// a new 50-character sender and reverses the result, so half the requests
 /// write and half read. Requests per second, median latency, srsd's CPU
 /// per request, and redis-server's, counted apart.
-fn database_load(srsd: &str, keys: &Path, dir: &Path, seconds: f64) {
+fn database_load(srsd: &str, keys: &Path, dir: &Path, seconds: f64, only: Option<&str>) {
     let mut modes: Vec<(String, Vec<String>)> = vec![
         ("embedded".into(), vec![]),
         // A database given but only read (original-envelope embedded):
@@ -624,7 +626,9 @@ fn database_load(srsd: &str, keys: &Path, dir: &Path, seconds: f64) {
         ),
     ];
     let mut redis = None;
-    if let Some(server) = which("/usr/bin/redis-server") {
+    if let Some(server) =
+        which("/usr/bin/redis-server").filter(|_| only.is_none_or(|o| o == "redis"))
+    {
         let port = free_port();
         redis = Some(
             Command::new(server)
@@ -654,6 +658,7 @@ fn database_load(srsd: &str, keys: &Path, dir: &Path, seconds: f64) {
             ],
         ));
     }
+    modes.retain(|(name, _)| name == "embedded" || only.is_none_or(|o| name == o));
     println!();
     println!(
         "| sender | clients | requests/s | p50 µs | srsd CPU µs/request | redis-server CPU µs/request | x embedded |"
