@@ -17,7 +17,6 @@ use std::time::SystemTime;
 
 pub use address::Form;
 pub use address::{alias_domain, check_domain, strip_angle_brackets};
-pub use domain_form::looks_like_domain_form;
 pub use explain::Explanation;
 use hash::Key;
 pub use hash::{HashAlphabet, MAX_HASH_LENGTH};
@@ -651,6 +650,23 @@ impl Srs {
                 .local_domains
                 .iter()
                 .any(|d| domain_matches(host, d))
+    }
+
+    /// Whether `host` lies under the `srs0`/`srs1` subdomain of one of our
+    /// domains (see [`Srs::is_ours`]), where only domain-form addresses
+    /// live: a recipient there is a claim to be one of ours, whatever its
+    /// shape, and must reverse or be refused. Another forwarder's domain
+    /// form is not ours.
+    pub fn in_our_srs_subdomains(&self, host: &str, alias: Option<&str>) -> bool {
+        let lower = host.to_ascii_lowercase();
+        [domain_form::SRS0_MARK, domain_form::SRS1_MARK]
+            .iter()
+            .any(|mark| {
+                let label = format!(".{mark}.");
+                lower
+                    .match_indices(&label)
+                    .any(|(i, _)| i > 0 && self.is_ours(&host[i + label.len()..], alias))
+            })
     }
 }
 

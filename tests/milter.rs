@@ -194,10 +194,20 @@ fn forged_expired_and_malformed_srs_recipients_are_refused_at_rcpt() {
         "<SRS0=AAAA=JM=origin.example=alice@fwd.example>",
         "<SRS0=+FvX=IW=origin.example=alice@fwd.example>",
         "<SRS0=F0KE=JM=alice@fwd.example>",
+        // Under our domain form's subdomains, whatever the shape.
+        "<alice@jmcaaaaaaaaaaaaa.origin.example.srs0.fwd.example>",
+        "<alice@aaaaaaaaaaaaaaaa.origin.example.srs0.fwd.example>",
+        "<alice@x.srs1.FWD.example>",
     ] {
+        // sendmail gives relay domains the esmtp mailer.
+        let mailer = if address.contains(".srs") {
+            "esmtp"
+        } else {
+            "local"
+        };
         let (out, _) = converse(
             &MilterSettings::default(),
-            &[negotiate(), mail(&["<>"]), rcpt(address, "local")],
+            &[negotiate(), mail(&["<>"]), rcpt(address, mailer)],
         );
         assert_eq!(
             out,
@@ -210,6 +220,27 @@ fn forged_expired_and_malformed_srs_recipients_are_refused_at_rcpt() {
             "{address}"
         );
     }
+}
+
+/// Another forwarder's domain form is not ours to check: it passes, as any
+/// remote recipient does.
+#[test]
+fn another_forwarders_domain_form_passes() {
+    let (out, _) = converse(
+        &MilterSettings::default(),
+        &[
+            negotiate(),
+            mail(&["<carol@origin.example>"]),
+            rcpt(
+                "<alice@jmcaaaaaaaaaaaaa.origin.example.srs0.other.example>",
+                "esmtp",
+            ),
+        ],
+    );
+    assert_eq!(
+        out,
+        [negotiated(), CONTINUE.to_vec(), CONTINUE.to_vec()].concat()
+    );
 }
 
 #[test]

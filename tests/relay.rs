@@ -566,4 +566,11 @@ fn unpack_reverses_the_domain_form_too() {
         r.sent_to_client(),
         "250 ok\r\n550 5.1.1 Invalid SRS address\r\n"
     );
+    // Any shape under the srs0/srs1 subdomains of one of its domains is a
+    // claim it refuses; another forwarder's domain form passes untouched.
+    r.client_sends(b"RCPT TO:<alice@x.srs1.example.ORG>\r\n");
+    assert_eq!(r.sent_to_client(), "550 5.1.1 Invalid SRS address\r\n");
+    let theirs = signed.replace(".srs0.example.com", ".srs0.other.example");
+    r.client_sends(format!("RCPT TO:<{theirs}>\r\n").as_bytes());
+    assert_eq!(r.sent_upstream(), format!("RCPT TO:<{theirs}>\r\n"));
 }

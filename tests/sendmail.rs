@@ -34,11 +34,17 @@ impl Run {
     /// srsd serving `protocol` on `socket`, once the socket is there; `dir`
     /// is removed with it.
     fn start(dir: &Path, keys: &Path, protocol: &str, socket: &Path) -> Run {
+        Run::start_with(dir, keys, protocol, socket, &[])
+    }
+
+    /// The same, with more srsd options.
+    fn start_with(dir: &Path, keys: &Path, protocol: &str, socket: &Path, args: &[&str]) -> Run {
         let srsd = Command::new(env!("CARGO_BIN_EXE_srsd"))
             .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
             .arg(keys)
             .arg("--listen")
             .arg(format!("{protocol}=unix:{}", socket.display()))
+            .args(args)
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
@@ -75,6 +81,10 @@ fn readme_lines_are_these() {
     assert!(
         readme.contains(&flat(PROGRAM_MAPS)),
         "the README's program maps differ from the tested ones"
+    );
+    assert!(
+        readme.contains(&flat(DOMAIN_FORM_LINES)),
+        "the README's sendmail lines for the domain form differ from the tested ones"
     );
     assert!(
         readme.contains(&flat(MILTER_LINE)),
@@ -178,23 +188,17 @@ fn sendmail_runs_the_readme_lines() {
 const MILTER_LINE: &str =
     "INPUT_MAIL_FILTER(`srs', `S=unix:/run/srsd/milter, F=T, T=S:10s;R:10s;E:10s')dnl";
 
-/// sendmail 8.17 with srsd's milter: an SMTP session on `sendmail -bs`
-/// (queue only) in the test's namespaces. The queue files show the signed
-/// sender (ESMTP BODY kept) and the reversed bounce recipient, a forged SRS
-/// recipient gets 550 at RCPT, and with srsd gone MAIL gets 451.
-#[test]
-fn sendmail_with_the_milter() {
-    use std::io::Write;
-    let Some(sendmail) = sendmail_binary() else {
-        return;
-    };
+/// What a milter test needs: sendmail's binary and cf.m4, and the tools
+/// for its namespaces; `None` (the test skipped) without them.
+fn milter_peers() -> Option<(PathBuf, PathBuf, PathBuf)> {
+    let sendmail = sendmail_binary()?;
     let cf_m4 = match std::env::var_os("SRS_SENDMAIL_CF") {
         Some(p) if Path::new(&p).is_file() => PathBuf::from(p),
         _ => {
             common::skip(
                 "SRS_SENDMAIL_CF does not name sendmail-cf's cf.m4 (unpack sendmail-cf as .ci/run does)",
             );
-            return;
+            return None;
         }
     };
     let (Some(_), Some(_), Some(m4)) = (
@@ -202,12 +206,15 @@ fn sendmail_with_the_milter() {
         common::peer("ip", "iproute2"),
         common::peer("m4", "m4"),
     ) else {
-        return;
+        return None;
     };
-    let dir = PathBuf::from(format!(
-        "/run/mail-srs-sendmail-milter-{}",
-        std::process::id()
-    ));
+    Some((sendmail, cf_m4, m4))
+}
+
+/// A directory for a milter test under /run (sendmail refuses sockets
+/// below a world-writable directory), with a queue and a keys file.
+fn milter_dir(name: &str) -> (PathBuf, PathBuf) {
+    let dir = PathBuf::from(format!("/run/mail-srs-{name}-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("queue")).unwrap();
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     std::fs::set_permissions(
@@ -218,14 +225,26 @@ fn sendmail_with_the_milter() {
     let keys = dir.join("keys");
     std::fs::write(&keys, "s3cret\n").unwrap();
     std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    let socket = dir.join("milter");
-    let run = Run::start(&dir, &keys, "milter", &socket);
+    (dir, keys)
+}
+
+/// Makes `dir/milter.cf` with m4 from sendmail-cf: queue in `dir/queue`,
+/// the README's milter line for `socket`, and `lines` (FEATUREs, relay
+/// domains); gives the script that runs `sendmail -bs` on it in the test's
+/// namespaces, queueing only.
+fn milter_sendmail(
+    (sendmail, cf_m4, m4): &(PathBuf, PathBuf, PathBuf),
+    dir: &Path,
+    socket: &Path,
+    lines: &str,
+) -> String {
+    use std::io::Write;
     let mc = format!(
         "divert(0)dnl\ninclude(`{}')dnl\nOSTYPE(`linux')dnl\n\
          define(`confDONT_PROBE_INTERFACES', `True')dnl\n\
          define(`QUEUE_DIR', `{}/queue')dnl\n\
          define(`confDEF_USER_ID', `0:0')dnl\n\
-         FEATURE(`nocanonify')dnl\nFEATURE(`promiscuous_relay')dnl\n\
+         FEATURE(`nocanonify')dnl\n{lines}\
          FEATURE(`accept_unresolvable_domains')dnl\n\
          MAILER(`local')dnl\nMAILER(`smtp')dnl\n{}\n",
         cf_m4.display(),
@@ -247,12 +266,45 @@ fn sendmail_with_the_milter() {
     std::fs::write(&cf, &m4_out.stdout).unwrap();
     let hosts = dir.join("hosts");
     std::fs::write(&hosts, "127.0.0.1 fwd.example fwd localhost\n").unwrap();
-    let script = format!(
-        "ip link set lo up && hostname fwd.example && mount --bind {} /etc/hosts && exec {} -C {} -odq -bs",
+    format!(
+        "ip link set lo up && hostname fwd.example && mount --bind {} /etc/hosts && exec {} -C {} -odq -bs -oMa192.0.2.1 -M{{client_addr}}192.0.2.1",
         hosts.display(),
         sendmail.display(),
         cf.display()
-    );
+    )
+}
+
+/// Each queued message's sender, ESMTP body type and recipients, sorted.
+fn queued(dir: &Path) -> Vec<Vec<String>> {
+    let mut queued: Vec<Vec<String>> = std::fs::read_dir(dir.join("queue"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("qf"))
+        .map(|e| {
+            String::from_utf8_lossy(&std::fs::read(e.path()).unwrap())
+                .lines()
+                .filter(|l| l.starts_with('S') || l.starts_with('B') || l.starts_with("rRFC822"))
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect();
+    queued.sort();
+    queued
+}
+
+/// sendmail 8.17 with srsd's milter: an SMTP session on `sendmail -bs`
+/// (queue only) in the test's namespaces. The queue files show the signed
+/// sender (ESMTP BODY kept) and the reversed bounce recipient, a forged SRS
+/// recipient gets 550 at RCPT, and with srsd gone MAIL gets 451.
+#[test]
+fn sendmail_with_the_milter() {
+    let Some(peers) = milter_peers() else {
+        return;
+    };
+    let (dir, keys) = milter_dir("sendmail-milter");
+    let socket = dir.join("milter");
+    let run = Run::start(&dir, &keys, "milter", &socket);
+    let script = milter_sendmail(&peers, &dir, &socket, "FEATURE(`promiscuous_relay')dnl\n");
     let (mut child, mut say) = smtp_session(&script);
     let code = |reply: String| reply.get(..3).unwrap_or_default().to_owned();
     assert_eq!(code(say("")), "220");
@@ -281,22 +333,8 @@ fn sendmail_with_the_milter() {
     assert_eq!(code(say("QUIT")), "221");
     child.wait().unwrap();
     drop(say);
-    // Each queued message's sender, ESMTP body type and recipients.
-    let mut queued: Vec<Vec<String>> = std::fs::read_dir(dir.join("queue"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("qf"))
-        .map(|e| {
-            String::from_utf8_lossy(&std::fs::read(e.path()).unwrap())
-                .lines()
-                .filter(|l| l.starts_with('S') || l.starts_with('B') || l.starts_with("rRFC822"))
-                .map(str::to_owned)
-                .collect()
-        })
-        .collect();
-    queued.sort();
     assert_eq!(
-        queued,
+        queued(&dir),
         [
             vec![
                 "B8BITMIME".to_owned(),
@@ -350,4 +388,92 @@ fn smtp_session(script: &str) -> (Child, impl FnMut(&str) -> String) {
         }
     };
     (child, say)
+}
+
+/// The README's sendmail lines for the domain form: the SRS subdomains as
+/// relay domains, so sendmail accepts their recipients and the milter
+/// turns them back into the original senders.
+const DOMAIN_FORM_LINES: &str = "RELAY_DOMAIN(`srs0.fwd.example')dnl
+RELAY_DOMAIN(`srs1.fwd.example')dnl";
+
+/// sendmail 8.17 with the milter and `--address-form domain`: a forwarded
+/// sender leaves in the domain form; a bounce to it is accepted through the
+/// README's relay domains and queued to the original sender; a forged one
+/// gets 550 at RCPT; another domain is still not relayed.
+#[test]
+fn sendmail_routes_the_domain_form() {
+    let Some(peers) = milter_peers() else {
+        return;
+    };
+    let (dir, keys) = milter_dir("sendmail-domain-form");
+    let socket = dir.join("milter");
+    let run = Run::start_with(
+        &dir,
+        &keys,
+        "milter",
+        &socket,
+        &["--address-form", "domain"],
+    );
+    // dest.example stands for where the forwarder sends mail on.
+    let script = milter_sendmail(
+        &peers,
+        &dir,
+        &socket,
+        &format!("{DOMAIN_FORM_LINES}\nRELAY_DOMAIN(`dest.example')dnl\n"),
+    );
+    let signed = {
+        let o = Command::new(env!("CARGO_BIN_EXE_srs"))
+            .args(["--now", &NOW.to_string(), "-k"])
+            .arg(&keys)
+            .args(["--address-form", "domain", "forward", "-a", "fwd.example"])
+            .arg("alice@origin.example")
+            .output()
+            .unwrap();
+        String::from_utf8(o.stdout).unwrap().trim().to_owned()
+    };
+    assert!(
+        signed.ends_with(".origin.example.srs0.fwd.example"),
+        "{signed}"
+    );
+    let (mut child, mut say) = smtp_session(&script);
+    let code = |reply: String| reply.get(..3).unwrap_or_default().to_owned();
+    assert_eq!(code(say("")), "220");
+    assert_eq!(code(say("EHLO client.test")), "250");
+    // The bounce first: sendmail forgets the client's address (-oMa) once
+    // a message is queued, and relays anything after that.
+    assert_eq!(code(say("MAIL FROM:<>")), "250");
+    // The relay domains open the SRS subdomains only.
+    assert_eq!(
+        say("RCPT TO:<bob@elsewhere.example>"),
+        "550 5.7.1 <bob@elsewhere.example>... Relaying denied"
+    );
+    // Under the SRS subdomain, any shape: it must reverse.
+    assert_eq!(
+        say("RCPT TO:<alice@aaaaaaaaaaaaaaaa.origin.example.srs0.fwd.example>"),
+        "550 5.1.1 <alice@aaaaaaaaaaaaaaaa.origin.example.srs0.fwd.example>... Invalid SRS address"
+    );
+    assert_eq!(
+        say(&format!("RCPT TO:<{signed}>")),
+        format!("250 2.1.5 <{signed}>... Recipient ok (will queue)")
+    );
+    assert_eq!(code(say("DATA")), "354");
+    assert_eq!(code(say("Subject: bounce\r\n\r\nbounce\r\n.")), "250");
+    assert_eq!(code(say("MAIL FROM:<alice@origin.example>")), "250");
+    assert_eq!(code(say("RCPT TO:<dest@dest.example>")), "250");
+    assert_eq!(code(say("DATA")), "354");
+    assert_eq!(code(say("Subject: forward\r\n\r\nforward\r\n.")), "250");
+    assert_eq!(code(say("QUIT")), "221");
+    child.wait().unwrap();
+    drop(say);
+    assert_eq!(
+        queued(&dir),
+        [
+            vec!["S<>".to_owned(), "rRFC822; alice@origin.example".to_owned()],
+            vec![
+                format!("S<{signed}>"),
+                "rRFC822; dest@dest.example".to_owned()
+            ],
+        ]
+    );
+    drop(run);
 }

@@ -484,7 +484,9 @@ impl MilterSession {
                 .as_deref()
                 .is_some_and(|m| !matches!(m, "smtp" | "esmtp" | "relay" | "smtp8"));
         let mut reversed = None;
-        if (ours && looks_like_srs(local_part)) || crate::srs::looks_like_domain_form(host) {
+        if (ours && looks_like_srs(local_part))
+            || lookup.srs.in_our_srs_subdomains(host, Some(lookup.domain))
+        {
             match lookup.reverse(&address, Form::External) {
                 Answer::Found(original) => reversed = Some(original),
                 Answer::NotFound(_) => return Some(&settings.reject_invalid),

@@ -311,7 +311,8 @@ impl RelaySession {
                 }
             },
             b"MAIL" => Expect::Mail,
-            b"RCPT" if self.side == Side::Unpack => match reverse_recipient(line, lookup) {
+            b"RCPT" if self.side == Side::Unpack => match reverse_recipient(line, lookup, settings)
+            {
                 Reversal::NotSrs => Expect::Rcpt,
                 Reversal::Reversed(rewritten) => {
                     upstream.extend_from_slice(&rewritten);
@@ -566,12 +567,15 @@ enum Reversal {
     TempFail,
 }
 
-fn reverse_recipient(line: &[u8], lookup: &Lookup<'_>) -> Reversal {
+fn reverse_recipient(line: &[u8], lookup: &Lookup<'_>, settings: &RelaySettings) -> Reversal {
     let Some((address, rest)) = envelope(line, b"RCPT TO:<") else {
         return Reversal::NotSrs;
     };
     let host = address.rsplit_once('@').map_or("", |(_, h)| h);
-    if !looks_like_srs(address) && !crate::srs::looks_like_domain_form(host) {
+    let our_domain_form = std::iter::once(lookup.domain)
+        .chain(settings.domains.iter().map(String::as_str))
+        .any(|d| lookup.srs.in_our_srs_subdomains(host, Some(d)));
+    if !looks_like_srs(address) && !our_domain_form {
         return Reversal::NotSrs;
     }
     match lookup.reverse(address, Form::External) {

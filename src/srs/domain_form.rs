@@ -51,12 +51,6 @@ pub const MAX_DOMAIN: usize = 253;
 /// The longest label.
 pub const MAX_LABEL: usize = 63;
 
-/// Whether `host` has the shape of the domain form (signature labels and
-/// an `srs0`/`srs1` label), whether or not its hash is valid.
-pub fn looks_like_domain_form(host: &str) -> bool {
-    parse(host).is_some()
-}
-
 /// One domain-form layer, verified.
 pub(super) struct Checked {
     /// `SRS0` or `SRS1`.
