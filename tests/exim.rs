@@ -2,7 +2,9 @@
 //! binary; CI unpacks it with dpkg -x because the package conflicts with
 //! postfix) against srsd's line listener: the router reverses valid SRS
 //! addresses and fails forged or expired ones, and the return_path expansion
-//! forwards senders. The snippets must stand verbatim in the README.
+//! forwards senders; with `--address-form auto`, a long sender leaves in
+//! the domain form and the second router brings its bounce back. The
+//! snippets must stand verbatim in the README.
 
 mod common;
 
@@ -18,6 +20,15 @@ const ROUTER: &str = r"srs_bounce:
   driver = redirect
   domains = +local_domains
   condition = ${if match{$local_part}{\N^(?i)srs[01][=+-]\N}}
+  allow_fail
+  allow_defer
+  data = ${sg{${sg{${readsocket{/run/srsd/line}{REVERSE $local_part@$domain\n}{5s}{}{:defer: srsd unavailable}}}{\N\n\N}{}}}{\N^ERROR: (.*)\N}{:fail: invalid SRS address: \$1}}";
+
+/// The README's router for the domain form (`--address-form domain` or
+/// `auto`): every address under the SRS subdomains.
+const DOMAIN_FORM_ROUTER: &str = r"srs_bounce_domain_form:
+  driver = redirect
+  domains = *.srs0.fwd.example : *.srs1.fwd.example
   allow_fail
   allow_defer
   data = ${sg{${sg{${readsocket{/run/srsd/line}{REVERSE $local_part@$domain\n}{5s}{}{:defer: srsd unavailable}}}{\N\n\N}{}}}{\N^ERROR: (.*)\N}{:fail: invalid SRS address: \$1}}";
@@ -44,6 +55,10 @@ fn readme_snippets_are_these() {
     assert!(
         readme.contains(&flat(ROUTER)),
         "the README's router differs from the tested one"
+    );
+    assert!(
+        readme.contains(&flat(DOMAIN_FORM_ROUTER)),
+        "the README's domain-form router differs from the tested one"
     );
 }
 
@@ -79,6 +94,8 @@ fn exim_runs_the_readme_snippets() {
             .arg(&keys)
             .arg("--listen")
             .arg(format!("line=unix:{}", line.display()))
+            // Short senders in the local form, long ones in the domain form.
+            .args(["--address-form", "auto"])
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
@@ -94,10 +111,11 @@ fn exim_runs_the_readme_snippets() {
         &conf,
         format!(
             "primary_hostname = fwd.example\ndomainlist local_domains = fwd.example\nspool_directory = {d}/spool\nlog_file_path = {d}/%slog\n\
-             begin routers\n{router}\nremote:\n  driver = accept\n  transport = remote_smtp\n\
+             begin routers\n{router}\n{domain_form_router}\nremote:\n  driver = accept\n  transport = remote_smtp\n\
              begin transports\nremote_smtp:\n  driver = smtp\n  {return_path}\n",
             d = dir.path().display(),
             router = ROUTER.replace("/run/srsd/line", &socket),
+            domain_form_router = DOMAIN_FORM_ROUTER.replace("/run/srsd/line", &socket),
             return_path = RETURN_PATH.replace("/run/srsd/line", &socket),
         ),
     )
@@ -140,7 +158,28 @@ fn exim_runs_the_readme_snippets() {
         let value = value
             .replace("$return_path", sender)
             .replace("$original_domain", "fwd.example");
-        exim_run(&["-be", &value]).trim_end().to_owned()
+        // On standard input: Exim limits an argument to 256 characters.
+        let mut child = Command::new(&exim)
+            .arg("-C")
+            .arg(&conf)
+            .arg("-be")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(
+            child.stdin.as_mut().unwrap(),
+            format!("{value}\n").as_bytes(),
+        )
+        .unwrap();
+        drop(child.stdin.take());
+        let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+        // "> RESULT\n> \n": the prompt before each line read.
+        out.lines()
+            .next()
+            .and_then(|l| l.strip_prefix("> "))
+            .unwrap_or_else(|| panic!("{out:?}"))
+            .to_owned()
     };
     assert_eq!(expr("alice@origin.example"), valid);
     assert_eq!(
@@ -149,4 +188,26 @@ fn exim_runs_the_readme_snippets() {
         "an address srsd refuses is kept"
     );
     assert_eq!(expr(""), "", "the null sender stays");
+
+    // A sender too long for the local form leaves in the domain form, and
+    // the second router brings a bounce back; a forged one fails.
+    let long = "0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1@bulk.example";
+    let signed = expr(long);
+    assert!(
+        signed.starts_with("0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1@")
+            && signed.ends_with(".bulk.example.srs0.fwd.example"),
+        "{signed}"
+    );
+    let out = exim_run(&["-bt", &signed]);
+    assert!(
+        out.contains(&format!("{long}\n")) && out.contains(&format!("<-- {signed}")),
+        "{out}"
+    );
+    let (local, host) = signed.split_once('@').unwrap();
+    let forged = format!("{local}@jmcaaaaaaaaaaaaa{}", &host[16..]);
+    let out = exim_run(&["-bt", &forged]);
+    assert!(
+        out.contains("invalid SRS address: hash does not match"),
+        "{out}"
+    );
 }
