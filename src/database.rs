@@ -316,10 +316,13 @@ impl Sqlite {
                 other => other,
             }
         };
+        // The thread's own calls give up after TIMEOUT (the busy timeout);
+        // a thread stuck for longer (a hung disk) still answers no later.
         let why = match queued {
-            Ok(()) => match answer.await {
-                Ok(done) => return done,
-                Err(_) => "the database thread stopped",
+            Ok(()) => match tokio::time::timeout(2 * TIMEOUT, answer).await {
+                Ok(Ok(done)) => return done,
+                Ok(Err(_)) => "the database thread stopped",
+                Err(_) => "no answer in time",
             },
             Err(std::sync::mpsc::TrySendError::Full(_)) => "too many requests queued",
             Err(std::sync::mpsc::TrySendError::Disconnected(_)) => "the database thread stopped",

@@ -592,3 +592,66 @@ fn the_engine_serves_every_map_protocol_from_the_database() {
     );
     engine.stop().unwrap();
 }
+
+/// Another process holding SQLite's write lock past the busy timeout (2 s):
+/// a forward that must store answers a temporary failure naming the lock,
+/// and the next one after the lock is released is served.
+#[test]
+fn a_locked_sqlite_file_gives_a_temporary_failure() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let keys = keys(dir.path());
+    let file = dir.path().join("srs.db");
+    let db = format!("sqlite:{}", file.display());
+    let d = Srsd::start(
+        dir.path(),
+        "srs",
+        &keys,
+        &["--original-envelope", "database", "--database", &db],
+    );
+    // Debian python3's sqlite3 module takes the lock and holds it until its
+    // standard input closes.
+    let mut holder = Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import sqlite3,sys\n\
+             c=sqlite3.connect(sys.argv[1],isolation_level=None)\n\
+             c.execute('BEGIN EXCLUSIVE')\n\
+             print('locked',flush=True)\n\
+             sys.stdin.read()\n\
+             c.execute('ROLLBACK')",
+        ])
+        .arg(&file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut said)
+        .unwrap();
+    assert_eq!(said, "locked\n");
+    let (code, out, err) = d.ask("forward", LONG);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            75,
+            "",
+            format!(
+                "srsc: temporary failure: sqlite database {}: database is locked",
+                file.display()
+            )
+            .as_str()
+        )
+    );
+    holder.stdin.take().unwrap().write_all(b"").unwrap();
+    assert!(holder.wait().unwrap().success());
+    let (code, signed, err) = d.ask("forward", LONG);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        d.ask("reverse", &signed),
+        (0, LONG.to_owned(), String::new())
+    );
+}
