@@ -35,6 +35,12 @@ pub const TIMEOUT: Duration = Duration::from_secs(2);
 /// The Redis key prefix postsrsd 2.x uses.
 const REDIS_PREFIX: &str = "PostSRSd/";
 
+/// Stores a sender (SQLite); an existing key is replaced.
+const INSERT: &str = "INSERT INTO kv (k, v, lt) VALUES (?1, ?2, ?3)";
+
+/// The sender under a key, if it has not expired (SQLite).
+const SELECT: &str = "SELECT v FROM kv WHERE k = ?1 AND lt > ?2";
+
 /// Longest queue of batches waiting for the SQLite thread; beyond it,
 /// requests get a temporary failure at once rather than wait.
 const QUEUE: usize = 4096;
@@ -229,10 +235,7 @@ impl Sqlite {
                  v TEXT NOT NULL, lt INTEGER NOT NULL); \
                  CREATE INDEX IF NOT EXISTS ltidx ON kv (lt)",
             )
-            .map_err(|e| DbError::Sqlite {
-                path: path.to_owned(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| sqlite_error(path, e))?;
         Ok(Sqlite {
             path: path.to_owned(),
             writer: Mutex::new(writer),
@@ -243,10 +246,7 @@ impl Sqlite {
 
     /// A connection to `path` in WAL mode with the busy timeout.
     fn connect(path: &str) -> Result<rusqlite::Connection, DbError> {
-        let fail = |e: rusqlite::Error| DbError::Sqlite {
-            path: path.to_owned(),
-            message: e.to_string(),
-        };
+        let fail = |e| sqlite_error(path, e);
         let conn = rusqlite::Connection::open(path).map_err(fail)?;
         conn.busy_timeout(TIMEOUT).map_err(fail)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -258,16 +258,13 @@ impl Sqlite {
         Ok(conn)
     }
 
-    fn fail(&self, e: rusqlite::Error) -> DbError {
-        DbError::Sqlite {
-            path: self.path.clone(),
-            message: e.to_string(),
-        }
+    fn fail(&self, e: impl std::fmt::Display) -> DbError {
+        sqlite_error(&self.path, e)
     }
 
     fn store(&self, key: &str, sender: &str, expires: i64) -> Result<(), DbError> {
         lock(&self.writer)
-            .prepare_cached("INSERT INTO kv (k, v, lt) VALUES (?1, ?2, ?3)")
+            .prepare_cached(INSERT)
             .and_then(|mut s| s.execute(rusqlite::params![key, sender, expires]))
             .map(|_| ())
             .map_err(|e| self.fail(e))
@@ -281,7 +278,7 @@ impl Sqlite {
             None => Self::connect(&self.path)?,
         };
         let found = conn
-            .prepare_cached("SELECT v FROM kv WHERE k = ?1 AND lt > ?2")
+            .prepare_cached(SELECT)
             .and_then(|mut s| {
                 s.query_row(rusqlite::params![key, now], |row| row.get(0))
                     .optional()
@@ -327,14 +324,7 @@ impl Sqlite {
             Err(std::sync::mpsc::TrySendError::Full(_)) => "too many requests queued",
             Err(std::sync::mpsc::TrySendError::Disconnected(_)) => "the database thread stopped",
         };
-        vec![Err(self.fail_with(why)); n]
-    }
-
-    fn fail_with(&self, message: &str) -> DbError {
-        DbError::Sqlite {
-            path: self.path.clone(),
-            message: message.to_owned(),
-        }
+        vec![Err(self.fail(why)); n]
     }
 
     /// Starts the thread that runs batches, and gives its queue.
@@ -360,6 +350,14 @@ impl Sqlite {
     }
 }
 
+/// SQLite's failure on `path`.
+fn sqlite_error(path: &str, e: impl std::fmt::Display) -> DbError {
+    DbError::Sqlite {
+        path: path.to_owned(),
+        message: e.to_string(),
+    }
+}
+
 /// The SQLite thread: waits for a batch, takes every other one queued (up to
 /// [`GROUP`]), runs them all in one transaction and answers each. A
 /// connection that failed is closed and opened again for the next batch.
@@ -373,38 +371,34 @@ fn serve_batches(path: &str, queue: &std::sync::mpsc::Receiver<Batch>) {
                 Err(_) => break,
             }
         }
-        let fail = |e: &dyn std::fmt::Display| DbError::Sqlite {
-            path: path.to_owned(),
-            message: e.to_string(),
-        };
-        if conn.is_none() {
-            match Sqlite::connect(path) {
-                Ok(c) => conn = Some(c),
-                Err(e) => {
-                    for b in batches {
-                        let _ = b.reply.send(vec![Err(e.clone()); b.ops.len()]);
-                    }
-                    continue;
-                }
+        let c = match conn.take().map_or_else(|| Sqlite::connect(path), Ok) {
+            Ok(c) => c,
+            Err(e) => {
+                fail_all(batches, &e);
+                continue;
             }
+        };
+        match run_group(&c, &batches) {
+            Ok(all) => {
+                for (b, done) in batches.into_iter().zip(all) {
+                    let done = done
+                        .into_iter()
+                        .map(|d| d.map_err(|e| sqlite_error(path, e)));
+                    // The asker may have gone (its client left): nothing to do.
+                    let _ = b.reply.send(done.collect());
+                }
+                conn = Some(c);
+            }
+            // The connection may be broken: the next batch opens another.
+            Err(e) => fail_all(batches, &sqlite_error(path, e)),
         }
-        let Some(c) = &conn else { continue };
-        let answers = run_group(c, &batches).map_err(|e| fail(&e));
-        let broken = answers.is_err();
-        for (i, b) in batches.into_iter().enumerate() {
-            let done = match &answers {
-                Ok(all) => all[i]
-                    .iter()
-                    .map(|d| d.clone().map_err(|e| fail(&e)))
-                    .collect(),
-                Err(e) => vec![Err(e.clone()); b.ops.len()],
-            };
-            // The asker may have gone (its client left): nothing to do.
-            let _ = b.reply.send(done);
-        }
-        if broken {
-            conn = None;
-        }
+    }
+}
+
+/// Answers every op of `batches` with `e`.
+fn fail_all(batches: Vec<Batch>, e: &DbError) {
+    for b in batches {
+        let _ = b.reply.send(vec![Err(e.clone()); b.ops.len()]);
     }
 }
 
@@ -425,8 +419,8 @@ fn run_group(
     conn.execute_batch(if writes { "BEGIN IMMEDIATE" } else { "BEGIN" })?;
     let mut all = Vec::with_capacity(batches.len());
     let ran = (|| {
-        let mut insert = conn.prepare_cached("INSERT INTO kv (k, v, lt) VALUES (?1, ?2, ?3)")?;
-        let mut select = conn.prepare_cached("SELECT v FROM kv WHERE k = ?1 AND lt > ?2")?;
+        let mut insert = conn.prepare_cached(INSERT)?;
+        let mut select = conn.prepare_cached(SELECT)?;
         for b in batches {
             let mut done = Vec::with_capacity(b.ops.len());
             for op in &b.ops {
