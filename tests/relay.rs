@@ -402,20 +402,19 @@ fn the_engine_runs_both_relay_services_in_process() {
 #[test]
 fn the_relay_services_use_the_address_database() {
     let dir = tempfile::TempDir::new().unwrap();
-    let long = LONG;
-    let keyed = signed(&mail_srs::database::key_of(long));
+    let keyed = signed(&mail_srs::database::key_of(LONG));
     relay_in_process(
         with_database(&dir.path().join("srs.db")),
         &[
             (
                 Side::Pack,
-                format!("MAIL FROM:<{long}>\r\n"),
+                format!("MAIL FROM:<{LONG}>\r\n"),
                 format!("250 MAIL FROM:<{keyed}>\r\n"),
             ),
             (
                 Side::Unpack,
                 format!("RCPT TO:<{keyed}> NOTIFY=NEVER\r\n"),
-                format!("250 RCPT TO:<{long}> NOTIFY=NEVER\r\n"),
+                format!("250 RCPT TO:<{LONG}> NOTIFY=NEVER\r\n"),
             ),
         ],
     );
@@ -429,21 +428,20 @@ fn the_relay_services_answer_451_when_the_database_fails() {
     let file = dir.path().join("srs.db");
     let state = with_database(&file);
     assert!(common::drop_sqlite_table(&file));
-    let long = LONG;
     let tempfail = "451 4.3.0 SRS address database unavailable, try again later\r\n";
     relay_in_process(
         state,
         &[
             (
                 Side::Pack,
-                format!("MAIL FROM:<{long}>\r\n"),
+                format!("MAIL FROM:<{LONG}>\r\n"),
                 tempfail.into(),
             ),
             (
                 Side::Unpack,
                 format!(
                     "RCPT TO:<{}>\r\n",
-                    signed(&mail_srs::database::key_of(long))
+                    signed(&mail_srs::database::key_of(LONG))
                 ),
                 tempfail.into(),
             ),

@@ -231,7 +231,8 @@ fn milter_dir(name: &str) -> (PathBuf, PathBuf) {
 /// Makes `dir/milter.cf` with m4 from sendmail-cf: queue in `dir/queue`,
 /// the README's milter line for `socket`, and `lines` (FEATUREs, relay
 /// domains); gives the script that runs `sendmail -bs` on it in the test's
-/// namespaces, queueing only.
+/// namespaces, queueing only, for a client at 192.0.2.1 (so relaying is
+/// checked as for a remote client).
 fn milter_sendmail(
     (sendmail, cf_m4, m4): &(PathBuf, PathBuf, PathBuf),
     dir: &Path,
@@ -267,7 +268,7 @@ fn milter_sendmail(
     let hosts = dir.join("hosts");
     std::fs::write(&hosts, "127.0.0.1 fwd.example fwd localhost\n").unwrap();
     format!(
-        "ip link set lo up && hostname fwd.example && mount --bind {} /etc/hosts && exec {} -C {} -odq -bs -oMa192.0.2.1 -M{{client_addr}}192.0.2.1",
+        "ip link set lo up && hostname fwd.example && mount --bind {} /etc/hosts && exec {} -C {} -odq -bs -M{{client_addr}}192.0.2.1",
         hosts.display(),
         sendmail.display(),
         cf.display()
@@ -439,8 +440,8 @@ fn sendmail_routes_the_domain_form() {
     let code = |reply: String| reply.get(..3).unwrap_or_default().to_owned();
     assert_eq!(code(say("")), "220");
     assert_eq!(code(say("EHLO client.test")), "250");
-    // The bounce first: sendmail forgets the client's address (-oMa) once
-    // a message is queued, and relays anything after that.
+    // The bounce first: sendmail forgets the client's address given with
+    // -M{client_addr} once a message is queued, and relays anything after.
     assert_eq!(code(say("MAIL FROM:<>")), "250");
     // The relay domains open the SRS subdomains only.
     assert_eq!(
