@@ -229,8 +229,6 @@ pub struct Lookup<'a> {
     pub metrics: Option<&'a crate::metrics::Metrics>,
     /// The address database, when senders are stored in one.
     pub store: Option<Store<'a>>,
-    /// The lookup under way is not logged (see [`Prepared`]).
-    quiet: Cell<bool>,
 }
 
 /// How senders are stored in the address database.
@@ -283,18 +281,16 @@ impl Prepared {
         None
     }
 
-    /// Whether the lookup starting now is logged: not when an earlier call
-    /// logged it, nor after a lookup of this call lacked an answer (this
-    /// call's output will be thrown away).
-    fn starts_logged(&self) -> bool {
-        let n = self.calls.get();
-        self.calls.set(n + 1);
-        n >= self.logged.get() && !self.lacking()
+    /// Counts a lookup starting.
+    fn begin(&self) {
+        self.calls.set(self.calls.get() + 1);
     }
 
-    /// Whether a lookup of this call lacked an answer.
-    fn lacking(&self) -> bool {
-        self.first_wanted.get().is_some()
+    /// Whether the lookup under way logs what it did: not when an earlier
+    /// call logged it, nor once a lookup of this call lacked an answer
+    /// (this call's output will be thrown away).
+    fn logs(&self) -> bool {
+        self.calls.get() > self.logged.get() && self.first_wanted.get().is_none()
     }
 
     /// Ends a call: the ops it wanted, none if its output stands. Lookups
@@ -475,7 +471,6 @@ impl<'a> Lookup<'a> {
             record: Record::default(),
             metrics: None,
             store: None,
-            quiet: Cell::new(false),
         }
     }
 }
@@ -494,19 +489,21 @@ impl Lookup<'_> {
         }
     }
 
-    /// Starts a lookup: whether it is logged.
-    fn begin(&self) {
-        let prepared = self.store.and_then(|s| s.prepared);
-        self.quiet.set(prepared.is_some_and(|p| !p.starts_logged()));
+    /// The answers prepared by the daemon, if this lookup has them.
+    fn prepared(&self) -> Option<&Prepared> {
+        self.store.and_then(|s| s.prepared)
     }
 
-    /// Whether the lookup under way logs what it did.
+    /// Starts a lookup.
+    fn begin(&self) {
+        if let Some(p) = self.prepared() {
+            p.begin();
+        }
+    }
+
+    /// Whether the lookup under way logs what it did (see [`Prepared`]).
     fn logs(&self) -> bool {
-        !self.quiet.get()
-            && !self
-                .store
-                .and_then(|s| s.prepared)
-                .is_some_and(Prepared::lacking)
+        self.prepared().is_none_or(Prepared::logs)
     }
 
     /// Forwards `sender` through `alias`.
