@@ -71,6 +71,57 @@ fn srs(keys: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// srsd in `dir` storing every sender in the SQLite file `srs.db` there:
+/// srsd, the keys file, the database file and its `--database` value.
+fn storing_srsd(dir: &Path) -> (Srsd, PathBuf, PathBuf, String) {
+    let keys = keys(dir);
+    let file = dir.join("srs.db");
+    let db = format!("sqlite:{}", file.display());
+    let d = Srsd::start(
+        dir,
+        "srs",
+        &keys,
+        &["--original-envelope", "database", "--database", &db],
+    );
+    (d, keys, file, db)
+}
+
+/// `srs` storing `sender` in another SQLite file, `file`, as a restore or
+/// another host would make it.
+fn stored_elsewhere(keys: &Path, file: &Path, sender: &str) {
+    let o = srs(
+        keys,
+        &[
+            "--original-envelope",
+            "database",
+            "--database",
+            &format!("sqlite:{}", file.display()),
+            "forward",
+            "-a",
+            "fwd.example",
+            sender,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+}
+
+/// srsd with `args` that must stop at start: its exit status and what it
+/// said.
+fn srsd_at_start(dir: &Path, keys: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args(["-d", "fwd.example", "-k"])
+        .arg(keys)
+        .args(args)
+        .arg("--listen")
+        .arg(format!("socketmap=unix:{}", dir.join("never").display()))
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_owned()
 }
@@ -249,21 +300,11 @@ fn sqlite_failures_are_clear_and_temporary() {
         )
     );
     // srsd refuses it at start the same way.
-    let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
-        .args(["-d", "fwd.example", "-k"])
-        .arg(&keys)
-        .args(["--original-envelope", "database", "--database", &db])
-        .arg("--listen")
-        .arg(format!(
-            "socketmap=unix:{}",
-            dir.path().join("never").display()
-        ))
-        .output()
-        .unwrap();
     assert_eq!(
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stderr).into_owned()
+        srsd_at_start(
+            dir.path(),
+            &keys,
+            &["--original-envelope", "database", "--database", &db]
         ),
         (
             Some(78),
@@ -602,15 +643,7 @@ fn a_locked_sqlite_file_gives_a_temporary_failure() {
     use std::process::Stdio;
 
     let dir = tempfile::TempDir::new().unwrap();
-    let keys = keys(dir.path());
-    let file = dir.path().join("srs.db");
-    let db = format!("sqlite:{}", file.display());
-    let d = Srsd::start(
-        dir.path(),
-        "srs",
-        &keys,
-        &["--original-envelope", "database", "--database", &db],
-    );
+    let (d, keys, file, db) = storing_srsd(dir.path());
     // Debian python3's sqlite3 module takes the lock and holds it until its
     // standard input closes.
     let mut holder = Command::new("/usr/bin/python3")
@@ -653,5 +686,115 @@ fn a_locked_sqlite_file_gives_a_temporary_failure() {
     assert_eq!(
         d.ask("reverse", &signed),
         (0, LONG.to_owned(), String::new())
+    );
+}
+
+/// The SQLite file deleted, or another renamed over it, while srsd runs:
+/// srsd notices before its next write, opens the path again (creating the
+/// table) and logs an error, so every address it hands out afterwards
+/// reverses for the next process that opens the path.
+#[test]
+fn a_deleted_or_replaced_sqlite_file_is_opened_again() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (d, keys, file, db) = storing_srsd(dir.path());
+    let (code, _, err) = d.ask("forward", LONG);
+    assert_eq!(code, 0, "{err}");
+    // A cleanup script removes the file and its journal.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    let deleted = format!("deleted-{LONG}");
+    let (code, signed, err) = d.ask("forward", &deleted);
+    assert_eq!(code, 0, "{err}");
+    d.wait_for_log(&format!(
+        "error: sqlite database {}: the file was deleted or replaced while open",
+        file.display()
+    ));
+    // A later process finds it there.
+    let o = srs(&keys, &["--database", &db, "reverse", &signed]);
+    assert_eq!((o.status.code(), stdout(&o)), (Some(0), deleted));
+
+    // A restored copy renamed over the path.
+    let other = dir.path().join("restored.db");
+    stored_elsewhere(&keys, &other, "restored@bulk.example");
+    std::fs::rename(&other, &file).unwrap();
+    let renamed = format!("renamed-{LONG}");
+    let (code, signed, err) = d.ask("forward", &renamed);
+    assert_eq!(code, 0, "{err}");
+    let o = srs(&keys, &["--database", &db, "reverse", &signed]);
+    assert_eq!((o.status.code(), stdout(&o)), (Some(0), renamed));
+}
+
+/// srsd started as root with `--user`: the file it creates goes to that
+/// user; a file that user cannot write is refused at start (exit 78), and
+/// one that becomes unwritable under srsd's feet gives TEMP until it is
+/// writable again. Root ignores file modes, so this needs `--user`.
+#[test]
+fn an_sqlite_file_the_service_user_cannot_write() {
+    use std::os::unix::fs::PermissionsExt;
+    if !nix::unistd::geteuid().is_root() {
+        common::skip("running srsd with --user needs root");
+        return;
+    }
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+    let dir = tempfile::TempDir::new().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let keys = keys(dir.path());
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::os::unix::fs::chown(&data, Some(nobody.uid.as_raw()), None).unwrap();
+    let file = data.join("srs.db");
+    let db = format!("sqlite:{}", file.display());
+    let args = [
+        "--original-envelope",
+        "database",
+        "--database",
+        &db,
+        "--user",
+        "nobody",
+    ];
+    let d = Srsd::start(dir.path(), "srs", &keys, &args);
+    let owner = |p: &Path| std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(p).unwrap());
+    assert_eq!(owner(&file), nobody.uid.as_raw());
+    let (code, signed, err) = d.ask("forward", LONG);
+    assert_eq!(code, 0, "{err}");
+    // A copy made by root is renamed over it: srsd opens it again, and
+    // cannot write it.
+    let copy = data.join("copy.db");
+    stored_elsewhere(&keys, &copy, LONG);
+    std::fs::rename(&copy, &file).unwrap();
+    let other = format!("other-{LONG}");
+    assert_eq!(
+        d.ask("forward", &other),
+        (
+            75,
+            String::new(),
+            format!(
+                "srsc: temporary failure: sqlite database {}: attempt to write a readonly database",
+                file.display()
+            )
+        )
+    );
+    // Given to the service user, it is served again.
+    std::os::unix::fs::chown(&file, Some(nobody.uid.as_raw()), None).unwrap();
+    let (code, again, err) = d.ask("forward", &other);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(d.ask("reverse", &again), (0, other.clone(), String::new()));
+    assert_eq!(
+        d.ask("reverse", &signed),
+        (0, LONG.to_owned(), String::new())
+    );
+    drop(d);
+    // Started on a file the service user cannot write: refused, named.
+    std::os::unix::fs::chown(&file, Some(0), None).unwrap();
+    assert_eq!(
+        srsd_at_start(dir.path(), &keys, &args),
+        (
+            Some(78),
+            format!(
+                "srsd: error: sqlite database {}: attempt to write a readonly database (as user nobody, which srsd runs as)\n",
+                file.display()
+            )
+        )
     );
 }

@@ -118,11 +118,23 @@ pub fn supervise(
             source,
         })?;
     }
+    let database = state.database.clone();
+    if let Some(db) = &database {
+        // A database file srsd made as root goes to the user it runs as.
+        for path in db.created_files() {
+            privdrop::chown_path(&path, plan.user.as_deref(), plan.group.as_deref())?;
+        }
+    }
     privdrop::drop_privileges(
         plan.user.as_deref(),
         plan.group.as_deref(),
         plan.chroot.as_deref(),
     )?;
+    if let (Some(db), Some(user), None) = (&database, &plan.user, &plan.chroot) {
+        db.check_writable().map_err(|e| {
+            SuperviseError::Config(format!("{e} (as user {user}, which srsd runs as)"))
+        })?;
+    }
     // From here on, paths are seen from inside the chroot.
     let pid_file = match (&plan.chroot, &plan.pid_file) {
         (Some(root), Some(path)) => seen_inside(root, path, "pid file"),
