@@ -127,15 +127,30 @@ fn pack_signs_outside_senders_only_and_keeps_parameters() {
             "MAIL FROM:<bob@example.com>\r\n".to_owned(),
             "MAIL FROM:<bob@example.com>\r\n".to_owned(),
         ),
-        // The null sender, and what is not the strict form, pass unchanged.
+        // The null sender passes unchanged.
         ("MAIL FROM:<>\r\n".to_owned(), "MAIL FROM:<>\r\n".to_owned()),
         (
+            "MAIL FROM: <>\r\n".to_owned(),
+            "MAIL FROM: <>\r\n".to_owned(),
+        ),
+        // What Postfix's smtpd accepts by default beyond the strict form
+        // (blanks after the colon, no brackets, a bare LF) is signed, and
+        // leaves in the strict form.
+        (
             "MAIL FROM: <alice@origin.example>\r\n".to_owned(),
-            "MAIL FROM: <alice@origin.example>\r\n".to_owned(),
+            format!("MAIL FROM:<{alice}>\r\n"),
+        ),
+        (
+            "mail From:\t <alice@origin.example> SIZE=10\n".to_owned(),
+            format!("MAIL FROM:<{alice}> SIZE=10\r\n"),
         ),
         (
             "MAIL FROM:alice@origin.example\r\n".to_owned(),
-            "MAIL FROM:alice@origin.example\r\n".to_owned(),
+            format!("MAIL FROM:<{alice}>\r\n"),
+        ),
+        (
+            "MAIL FROM:<@relay.example:alice@origin.example>\r\n".to_owned(),
+            format!("MAIL FROM:<{alice}>\r\n"),
         ),
     ] {
         let mut r = Relay::new(Side::Pack, false);
@@ -367,11 +382,119 @@ fn an_over_long_or_broken_reply_ends_the_session_with_421() {
     assert!(step.close);
     assert_eq!(
         r.sent_to_client(),
-        "421 4.4.2 Upstream server connection lost, try again later\r\n"
+        "421 4.4.2 Upstream server sent an invalid reply, try again later\r\n"
     );
+    // A greeting that is not SMTP.
     let mut r = Relay::new(Side::Pack, false);
     let step = r.session.from_upstream(b"hello\r\n", false, &mut r.client);
-    assert!(step.close);
+    assert!(step.close && step.invalid_reply);
+    assert_eq!(
+        r.sent_to_client(),
+        "421 4.4.2 Upstream server sent an invalid reply, try again later\r\n"
+    );
+}
+
+/// A sender the relay cannot read is refused with 501 and never reaches
+/// upstream, so no sender leaves unsigned unless it is null or listed.
+#[test]
+fn pack_refuses_a_sender_it_cannot_read() {
+    for line in [
+        &b"MAIL FROM:<alice @origin.example>\r\n"[..],
+        b"MAIL FROM:<alice\x00@origin.example>\r\n",
+        b"MAIL FROM:<alice@origin.example\r\n",
+        b"MAIL FROM:<<alice@origin.example>>\r\n",
+        b"MAIL FROM:<alice@origin.example>SIZE=10\r\n",
+        b"MAIL FROM:<\"alice@origin.example>\r\n",
+        b"MAIL FROM:<postmaster>\r\n",
+        b"MAIL FROM <alice@origin.example>\r\n",
+        b"MAIL\r\n",
+    ] {
+        let mut r = Relay::new(Side::Pack, false);
+        r.client_sends(line);
+        assert_eq!(r.sent_upstream(), "", "{line:?}");
+        assert_eq!(
+            r.sent_to_client(),
+            "501 5.1.7 Bad sender address syntax\r\n",
+            "{line:?}"
+        );
+    }
+    // A quoted local part may hold blanks.
+    let quoted = signed("\"john doe\"@origin.example");
+    let mut r = Relay::new(Side::Pack, false);
+    r.client_sends(b"MAIL FROM:<\"john doe\"@origin.example>\r\n");
+    assert_eq!(r.sent_upstream(), format!("MAIL FROM:<{quoted}>\r\n"));
+}
+
+/// The unpack side reads a loose `RCPT TO` as the pack side reads a loose
+/// `MAIL FROM`, and refuses one it cannot read.
+#[test]
+fn unpack_reverses_a_loose_recipient() {
+    let alice = signed("alice@origin.example");
+    let mut r = Relay::new(Side::Unpack, false);
+    r.client_sends(format!("RCPT TO: <{alice}> NOTIFY=NEVER\r\n").as_bytes());
+    assert_eq!(
+        r.sent_upstream(),
+        "RCPT TO:<alice@origin.example> NOTIFY=NEVER\r\n"
+    );
+    let mut r = Relay::new(Side::Unpack, false);
+    r.client_sends(format!("rcpt to:{alice}\n").as_bytes());
+    assert_eq!(r.sent_upstream(), "RCPT TO:<alice@origin.example>\r\n");
+    let mut r = Relay::new(Side::Unpack, false);
+    r.client_sends(format!("RCPT TO:<{alice} >\r\n").as_bytes());
+    assert_eq!(r.sent_upstream(), "");
+    assert_eq!(
+        r.sent_to_client(),
+        "501 5.1.3 Bad recipient address syntax\r\n"
+    );
+}
+
+/// SMTP smuggling: a bare LF or a bare CR ends a line as CR LF does, for
+/// the relay as for any upstream, and goes upstream as CR LF. So
+/// `<LF>.<CR><LF>` ends the message at the relay too, and the MAIL after
+/// it is read (and signed) as a command, never passed on as text.
+#[test]
+fn bare_line_ends_are_made_cr_lf_so_no_command_is_smuggled() {
+    let smuggled = signed("smuggled@origin.example");
+    for (end, text) in [
+        (&b"\n.\r\n"[..], "x\r\n.\r\n"),
+        (b"\r\n.\n", "x\r\n.\r\n"),
+        (b"\n.\n", "x\r\n.\r\n"),
+        (b"\r.\r", "x\r\n.\r\n"),
+        (b"\r.\r\n", "x\r\n.\r\n"),
+    ] {
+        let mut body = b"x".to_vec();
+        body.extend_from_slice(end);
+        body.extend_from_slice(
+            b"MAIL FROM:<smuggled@origin.example>\r\nRCPT TO:<victim@remote.example>\r\nDATA\r\n",
+        );
+        // Byte by byte too: a CR last in a read waits for what follows it.
+        for split in [body.len(), 1] {
+            let mut r = Relay::new(Side::Pack, false);
+            r.client_sends(b"DATA\r\n");
+            assert_eq!(r.sent_upstream(), "DATA\r\n");
+            r.upstream_sends("354 go ahead\r\n");
+            for piece in body.chunks(split) {
+                r.client_sends(piece);
+            }
+            assert_eq!(
+                r.sent_upstream(),
+                format!(
+                    "{text}MAIL FROM:<{smuggled}>\r\nRCPT TO:<victim@remote.example>\r\nDATA\r\n"
+                ),
+                "{end:?} in pieces of {split}"
+            );
+        }
+    }
+    // Bare line ends inside the text are made CR LF; a dot-stuffed line
+    // and a dot with more on its line do not end it.
+    let mut r = Relay::new(Side::Pack, false);
+    r.client_sends(b"DATA\n");
+    assert_eq!(r.sent_upstream(), "DATA\r\n");
+    r.upstream_sends("354 go ahead\r\n");
+    r.client_sends(b"a\rb\nc\r\n..\n.x\r\n. \r\n.\r\nQUIT\r");
+    assert_eq!(r.sent_upstream(), "a\r\nb\r\nc\r\n..\r\n.x\r\n. \r\n.\r\n");
+    r.client_sends(b"\n");
+    assert_eq!(r.sent_upstream(), "QUIT\r\n");
 }
 
 /// The relay services run whole inside the test: the daemon engine with

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod milter;
 pub mod netstring;
 pub mod relay;
+mod smtp;
 pub mod socketmap;
 pub mod tcp_table;
 

@@ -12,7 +12,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::{Answer, Lookup};
+use super::smtp::{Line, chunk, line_end, path};
+use super::{Answer, Lookup, NotRewritten};
 use crate::srs::{Form, looks_like_srs};
 
 /// Longest command line read from the client, CRLF included: RFC 5321's 512
@@ -70,8 +71,17 @@ pub const DATABASE_TEMPFAIL: &[u8] =
 pub const TOO_LONG: &[u8] = b"500 5.5.2 Line too long\r\n";
 /// Upstream cannot be reached.
 pub const UNREACHABLE: &[u8] = b"421 4.4.1 Upstream server unreachable, try again later\r\n";
-/// Upstream went away or broke the protocol.
+/// Upstream went away.
 pub const UPSTREAM_GONE: &[u8] = b"421 4.4.2 Upstream server connection lost, try again later\r\n";
+/// Upstream answered something that is not an SMTP reply.
+pub const UPSTREAM_INVALID: &[u8] =
+    b"421 4.4.2 Upstream server sent an invalid reply, try again later\r\n";
+/// A `MAIL FROM` whose sender the relay cannot read: never passed on
+/// unsigned.
+pub const BAD_SENDER: &[u8] = b"501 5.1.7 Bad sender address syntax\r\n";
+/// A `RCPT TO` on the unpack side whose recipient the relay cannot read:
+/// never passed on unreversed.
+pub const BAD_RECIPIENT: &[u8] = b"501 5.1.3 Bad recipient address syntax\r\n";
 
 /// srsrelay's service on one side, as a listener protocol.
 pub struct RelayWire(pub Side);
@@ -151,9 +161,9 @@ enum Mode {
     Command,
     /// Skipping the rest of an over-long command line.
     SkipLine,
-    /// Message text after 354; `matched` bytes of CRLF.CRLF seen so far.
+    /// Message text after 354, and what the current line holds so far.
     Data {
-        matched: usize,
+        line: Line,
     },
     /// A BDAT chunk with this many bytes still to pass.
     Chunk {
@@ -168,6 +178,8 @@ pub struct Step {
     pub consumed: usize,
     /// Close both connections once what is owed is written.
     pub close: bool,
+    /// Upstream sent something that is not an SMTP reply (with `close`).
+    pub invalid_reply: bool,
 }
 
 /// One relayed connection.
@@ -216,6 +228,14 @@ impl RelaySession {
     /// Handles the client's bytes at the front of `input`: commands, message
     /// text, chunks. What goes upstream is appended to `upstream`, replies
     /// the relay makes to `client`.
+    ///
+    /// Line ends are made canonical on the way, as Postfix's
+    /// `smtpd_forbid_bare_newline = normalize` reads them: CR LF, a bare LF
+    /// and a bare CR each end a line, and upstream gets CR LF. So the relay
+    /// and every upstream agree on where each command and each message
+    /// ends, and nothing the relay took for message text reaches upstream
+    /// as a command (SMTP smuggling). BDAT chunks are counted bytes and
+    /// pass untouched.
     pub fn from_client(
         &mut self,
         input: &[u8],
@@ -228,16 +248,16 @@ impl RelaySession {
         while step.consumed < input.len() {
             let rest = &input[step.consumed..];
             match self.mode {
-                Mode::Data { matched } => {
-                    let (used, ended, matched) = scan(rest, matched);
-                    upstream.extend_from_slice(&rest[..used]);
+                Mode::Data { line } => {
+                    let (used, ended) = self.text(rest, line, upstream);
                     step.consumed += used;
+                    if used == 0 {
+                        break;
+                    }
                     if ended {
                         self.mode = Mode::Command;
                         self.pending
                             .push_back(Pending::Upstream(Expect::MessageEnd { left: None }));
-                    } else {
-                        self.mode = Mode::Data { matched };
                     }
                 }
                 Mode::Chunk { left } => {
@@ -251,10 +271,15 @@ impl RelaySession {
                         Mode::Chunk { left }
                     };
                 }
-                Mode::SkipLine => match memchr::memchr(b'\n', rest) {
-                    Some(eol) => {
-                        step.consumed += eol + 1;
+                Mode::SkipLine => match line_end(rest) {
+                    Some((eol, len)) => {
+                        step.consumed += eol + len;
                         self.mode = Mode::Command;
+                    }
+                    // A CR last may be half of a CR LF.
+                    None if rest.ends_with(b"\r") => {
+                        step.consumed = input.len() - 1;
+                        break;
                     }
                     None => step.consumed = input.len(),
                 },
@@ -262,7 +287,7 @@ impl RelaySession {
                     if self.awaiting_data_reply {
                         break;
                     }
-                    let Some(eol) = memchr::memchr(b'\n', rest) else {
+                    let Some((eol, len)) = line_end(rest) else {
                         if rest.len() >= MAX_COMMAND {
                             self.answer(TOO_LONG, client);
                             self.mode = Mode::SkipLine;
@@ -270,20 +295,52 @@ impl RelaySession {
                         }
                         break;
                     };
-                    let line = &rest[..=eol];
-                    step.consumed += eol + 1;
-                    if line.len() > MAX_COMMAND {
+                    step.consumed += eol + len;
+                    if eol + 2 > MAX_COMMAND {
                         self.answer(TOO_LONG, client);
                         continue;
                     }
-                    self.command(line, lookup, settings, client, upstream);
+                    self.command(&rest[..eol], lookup, settings, client, upstream);
                 }
             }
         }
         step
     }
 
-    /// One command line from the client, with its line end.
+    /// Passes message text from the front of `rest` upstream with its line
+    /// ends made CR LF, up to and including the line end after a lone dot:
+    /// how much of `rest` it used, and whether the message ended. A CR
+    /// last in `rest` is left for the next call, which sees whether an LF
+    /// follows it.
+    fn text(&mut self, rest: &[u8], mut line: Line, upstream: &mut Vec<u8>) -> (usize, bool) {
+        let mut at = 0;
+        while at < rest.len() {
+            let Some((n, len)) = line_end(&rest[at..]) else {
+                let mut end = rest.len();
+                if rest.ends_with(b"\r") {
+                    end -= 1;
+                }
+                line = line.then(&rest[at..end]);
+                upstream.extend_from_slice(&rest[at..end]);
+                at = end;
+                break;
+            };
+            let content = &rest[at..at + n];
+            line = line.then(content);
+            upstream.extend_from_slice(content);
+            upstream.extend_from_slice(b"\r\n");
+            at += n + len;
+            if line == Line::Dot {
+                return (at, true);
+            }
+            line = Line::Empty;
+        }
+        self.mode = Mode::Data { line };
+        (at, false)
+    }
+
+    /// One command line from the client, without its line end; it goes
+    /// upstream (if it does) ended by CR LF.
     fn command(
         &mut self,
         line: &[u8],
@@ -293,7 +350,7 @@ impl RelaySession {
         upstream: &mut Vec<u8>,
     ) {
         let verb = line
-            .split(|&b| b == b' ' || b == b'\r' || b == b'\n')
+            .split(|&b| b == b' ')
             .next()
             .unwrap_or_default()
             .to_ascii_uppercase();
@@ -305,8 +362,8 @@ impl RelaySession {
                     self.pending.push_back(Pending::Upstream(Expect::Mail));
                     return;
                 }
-                Signing::TempFail => {
-                    self.answer(DATABASE_TEMPFAIL, client);
+                Signing::Refused(reply) => {
+                    self.answer(reply, client);
                     return;
                 }
             },
@@ -319,17 +376,13 @@ impl RelaySession {
                     self.pending.push_back(Pending::Upstream(Expect::Rcpt));
                     return;
                 }
-                Reversal::Refused => {
-                    self.answer(REFUSED_SRS, client);
-                    return;
-                }
-                Reversal::TempFail => {
-                    self.answer(DATABASE_TEMPFAIL, client);
+                Reversal::Refused(reply) => {
+                    self.answer(reply, client);
                     return;
                 }
             },
             b"RCPT" => Expect::Rcpt,
-            b"DATA" if is_bare(line, 4) => {
+            b"DATA" if line.len() == 4 => {
                 self.awaiting_data_reply = true;
                 Expect::Data
             }
@@ -359,6 +412,7 @@ impl RelaySession {
             _ => Expect::Other,
         };
         upstream.extend_from_slice(line);
+        upstream.extend_from_slice(b"\r\n");
         self.pending.push_back(Pending::Upstream(expect));
     }
 
@@ -383,9 +437,10 @@ impl RelaySession {
             let rest = &input[step.consumed..];
             let Some(eol) = memchr::memchr(b'\n', rest) else {
                 if rest.len() >= MAX_REPLY {
-                    client.extend_from_slice(UPSTREAM_GONE);
+                    client.extend_from_slice(UPSTREAM_INVALID);
                     step.consumed = input.len();
                     step.close = true;
+                    step.invalid_reply = true;
                 }
                 return step;
             };
@@ -393,8 +448,9 @@ impl RelaySession {
             step.consumed += eol + 1;
             if line.len() > MAX_REPLY || line.len() < 4 || !line[..3].iter().all(u8::is_ascii_digit)
             {
-                client.extend_from_slice(UPSTREAM_GONE);
+                client.extend_from_slice(UPSTREAM_INVALID);
                 step.close = true;
+                step.invalid_reply = true;
                 return step;
             }
             self.reply.extend_from_slice(line);
@@ -435,7 +491,7 @@ impl RelaySession {
             Expect::Data => {
                 self.awaiting_data_reply = false;
                 if code == b"354" {
-                    self.mode = Mode::Data { matched: 2 };
+                    self.mode = Mode::Data { line: Line::Empty };
                 }
             }
             Expect::MessageEnd { left } => {
@@ -457,80 +513,28 @@ impl RelaySession {
     }
 }
 
-/// Scans message text for its end, CRLF.CRLF: the bytes to pass on (all of
-/// `rest`, or up to and including the terminator), whether it ended, and
-/// how much of the terminator the passed bytes end with. `matched` is that
-/// of the bytes before (2, "CRLF", right after the 354: a message may be
-/// empty).
-fn scan(rest: &[u8], matched: usize) -> (usize, bool, usize) {
-    const END: &[u8] = b"\r\n.\r\n";
-    let mut m = matched;
-    for (i, &b) in rest.iter().enumerate() {
-        m = if b == END[m] {
-            m + 1
-        } else if b == b'\r' {
-            1
-        } else {
-            0
-        };
-        if m == END.len() {
-            return (i + 1, true, 0);
-        }
-    }
-    (rest.len(), false, m)
-}
-
-/// Whether `line` is the verb of `len` bytes alone, with its line end.
-fn is_bare(line: &[u8], len: usize) -> bool {
-    matches!(&line[len..], b"\r\n" | b"\n")
-}
-
-/// `BDAT size [LAST]`: the size and whether it is the last chunk.
-fn chunk(line: &[u8]) -> Option<(u64, bool)> {
-    let text = std::str::from_utf8(line)
-        .ok()?
-        .trim_end_matches(['\r', '\n']);
-    let mut words = text.split(' ').skip(1);
-    let size = words.next()?.parse().ok()?;
-    let last = match words.next() {
-        None => false,
-        Some(w) if w.eq_ignore_ascii_case("LAST") => true,
-        Some(_) => return None,
-    };
-    words.next().is_none().then_some((size, last))
-}
-
-/// `MAIL FROM:<address>rest` or `RCPT TO:<address>rest` in RFC 5321's
-/// strict form (verb in any case, no space before `<`): the address and
-/// everything after its `>`, parameters and line end included.
-fn envelope<'a>(line: &'a [u8], prefix: &[u8]) -> Option<(&'a str, &'a [u8])> {
-    let head = line.get(..prefix.len())?;
-    if !head.eq_ignore_ascii_case(prefix) {
-        return None;
-    }
-    let after = &line[prefix.len()..];
-    let close = memchr::memchr(b'>', after)?;
-    let address = std::str::from_utf8(&after[..close]).ok()?;
-    Some((address, &after[close + 1..]))
-}
-
 /// What becomes of a `MAIL FROM` line on the pack side.
 enum Signing {
-    /// Passed as it is: a malformed line, the null sender, a listed domain,
-    /// or a sender the forward rules leave alone.
+    /// Passed as it is: the null sender, a listed domain, or a sender the
+    /// forward rules leave alone (ours already, at a local domain).
     Pass,
-    /// The line with the signed sender.
+    /// The command, in the strict form, with the signed sender.
     Signed(Vec<u8>),
-    /// The address database failed: answered here with 451.
-    TempFail,
+    /// Answered here and never passed on: a sender that cannot be read or
+    /// signed (501), or a database failure (451).
+    Refused(&'static [u8]),
 }
 
 fn sign_sender(line: &[u8], lookup: &Lookup<'_>, settings: &RelaySettings) -> Signing {
-    let Some((sender, rest)) = envelope(line, b"MAIL FROM:<") else {
-        return Signing::Pass;
+    let Some(sender) = path(line, b"MAIL", b"FROM") else {
+        return Signing::Refused(BAD_SENDER);
     };
-    let Some((_, host)) = sender.rsplit_once('@') else {
+    let address = sender.address;
+    if address.is_empty() {
         return Signing::Pass;
+    }
+    let Some((_, host)) = address.rsplit_once('@') else {
+        return Signing::Refused(BAD_SENDER);
     };
     if settings
         .domains
@@ -542,35 +546,30 @@ fn sign_sender(line: &[u8], lookup: &Lookup<'_>, settings: &RelaySettings) -> Si
     let Some(srs_domain) = settings.domains.first() else {
         return Signing::Pass;
     };
-    match lookup.forward(sender, srs_domain, Form::External) {
-        Answer::Found(signed) => {
-            let mut out = Vec::with_capacity(line.len() + signed.len());
-            out.extend_from_slice(&line[..11]);
-            out.extend_from_slice(signed.as_bytes());
-            out.push(b'>');
-            out.extend_from_slice(rest);
-            Signing::Signed(out)
-        }
+    match lookup.forward(address, srs_domain, Form::External) {
+        Answer::Found(signed) => Signing::Signed(sender.strict(&signed)),
+        Answer::NotFound(NotRewritten::Forward(_)) => Signing::Refused(BAD_SENDER),
         Answer::NotFound(_) => Signing::Pass,
-        Answer::TempFail(_) => Signing::TempFail,
+        Answer::TempFail(_) => Signing::Refused(DATABASE_TEMPFAIL),
     }
 }
 
 enum Reversal {
-    /// Not an SRS recipient (or not in the strict form): passed on.
+    /// Not an SRS recipient: passed on.
     NotSrs,
-    /// The line with the original address in place of the SRS one.
+    /// The command, in the strict form, with the original address in
+    /// place of the SRS one.
     Reversed(Vec<u8>),
-    /// Forged, expired or malformed: answered here, never sent upstream.
-    Refused,
-    /// The address database failed: answered here with 451.
-    TempFail,
+    /// Answered here, never sent upstream: forged, expired or malformed
+    /// (550), unreadable (501), or a database failure (451).
+    Refused(&'static [u8]),
 }
 
 fn reverse_recipient(line: &[u8], lookup: &Lookup<'_>, settings: &RelaySettings) -> Reversal {
-    let Some((address, rest)) = envelope(line, b"RCPT TO:<") else {
-        return Reversal::NotSrs;
+    let Some(recipient) = path(line, b"RCPT", b"TO") else {
+        return Reversal::Refused(BAD_RECIPIENT);
     };
+    let address = recipient.address;
     let host = address.rsplit_once('@').map_or("", |(_, h)| h);
     let our_domain_form = std::iter::once(lookup.domain)
         .chain(settings.domains.iter().map(String::as_str))
@@ -579,16 +578,9 @@ fn reverse_recipient(line: &[u8], lookup: &Lookup<'_>, settings: &RelaySettings)
         return Reversal::NotSrs;
     }
     match lookup.reverse(address, Form::External) {
-        Answer::Found(original) => {
-            let mut out = Vec::with_capacity(line.len() + original.len());
-            out.extend_from_slice(&line[..9]);
-            out.extend_from_slice(original.as_bytes());
-            out.push(b'>');
-            out.extend_from_slice(rest);
-            Reversal::Reversed(out)
-        }
-        Answer::NotFound(_) => Reversal::Refused,
-        Answer::TempFail(_) => Reversal::TempFail,
+        Answer::Found(original) => Reversal::Reversed(recipient.strict(&original)),
+        Answer::NotFound(_) => Reversal::Refused(REFUSED_SRS),
+        Answer::TempFail(_) => Reversal::Refused(DATABASE_TEMPFAIL),
     }
 }
 
