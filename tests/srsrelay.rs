@@ -449,6 +449,97 @@ fn upstream_refusing_closing_or_stalling_gives_421() {
         "421 4.4.2 Upstream server connection lost, try again later\r\n"
     );
     relay.wait_for_log("gave no reply within 1 s");
+    drop(relay);
+
+    // Upstream is not an SMTP server: its greeting is no reply.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            let _ = conn.write_all(b"SSH-2.0-OpenSSH_9.2p1\r\n");
+            std::thread::sleep(Duration::from_secs(5));
+        }
+    });
+    let relay = Relay::start(&keys, port, &[]);
+    let mut c = Client::connect(relay.pack);
+    assert_eq!(
+        c.line(),
+        "421 4.4.2 Upstream server sent an invalid reply, try again later\r\n"
+    );
+    assert_eq!(c.line(), "");
+    relay.wait_for_log(&format!("upstream 127.0.0.1:{port} sent an invalid reply"));
+}
+
+/// SMTP smuggling through the pack port, toward a real Postfix smtpd that
+/// honours bare-LF dots (3.7's `smtpd_forbid_bare_newline = no`): the
+/// message text `x<LF>.<CR><LF>MAIL FROM:...` ends at the relay where it
+/// ends at Postfix, so the MAIL after it is read by the relay as a command
+/// and signed. Every message Postfix passes on has an SRS sender, and the
+/// client gets one reply per command.
+#[test]
+fn smuggled_commands_never_reach_upstream_unsigned() {
+    let Some((keys, sink, postfix, _relay, mut c)) =
+        through_postfix("srsrelay-smuggle", "smtpd_forbid_bare_newline = no")
+    else {
+        return;
+    };
+    c.send("HELO client.test\r\n");
+    assert!(c.line().starts_with("250 "));
+    c.send("MAIL FROM:<alice@origin.example>\r\nRCPT TO:<list@fwd.example>\r\nDATA\r\n");
+    let codes: Vec<String> = (0..3).map(|_| c.line()[..3].to_owned()).collect();
+    assert_eq!(codes, ["250", "250", "354"], "log:\n{}", postfix.log());
+    c.send(
+        "Subject: t-smuggle-1\r\n\r\nx\n.\r\n\
+         MAIL FROM:<smuggled@origin.example>\r\n\
+         RCPT TO:<victim@remote.example>\r\n\
+         DATA\r\n\
+         Subject: t-smuggle-2\r\n\r\ny\r\n.\r\nQUIT\r\n",
+    );
+    let codes: Vec<String> = (0..6).map(|_| c.line()[..3].to_owned()).collect();
+    assert_eq!(
+        codes,
+        ["250", "250", "250", "354", "250", "221"],
+        "log:\n{}",
+        postfix.log()
+    );
+    assert_eq!(c.line(), "");
+    let first = sink.wait_for("t-smuggle-1");
+    let second = sink.wait_for("t-smuggle-2");
+    let signed = |sender: &str| srs(&keys, NOW, &["forward", "-a", SRS_DOMAIN, sender]);
+    assert_eq!(
+        (first["from"].as_str(), second["from"].as_str()),
+        (
+            Some(signed("alice@origin.example").as_str()),
+            Some(signed("smuggled@origin.example").as_str())
+        )
+    );
+    assert_eq!(second["to"], serde_json::json!(["victim@remote.example"]));
+    assert_eq!(sink.messages().len(), 2, "{:?}", sink.messages());
+}
+
+/// A loose `MAIL FROM` (a blank after the colon), which Postfix's smtpd
+/// takes under its defaults, is signed too; one the relay cannot read gets
+/// 501 and never reaches upstream.
+#[test]
+fn a_loose_sender_is_signed_and_an_unreadable_one_refused() {
+    let Some((keys, sink, postfix, _relay, mut c)) = through_postfix("srsrelay-loose", "") else {
+        return;
+    };
+    c.send("HELO client.test\r\nMAIL FROM:<al ice@origin.example>\r\n");
+    assert!(c.line().starts_with("250 "));
+    assert_eq!(c.line(), "501 5.1.7 Bad sender address syntax\r\n");
+    c.send("MAIL FROM: <alice@origin.example>\r\nRCPT TO:<list@fwd.example>\r\nDATA\r\n");
+    let codes: Vec<String> = (0..3).map(|_| c.line()[..3].to_owned()).collect();
+    assert_eq!(codes, ["250", "250", "354"], "log:\n{}", postfix.log());
+    c.send("Subject: t-loose\r\n\r\nx\r\n.\r\nQUIT\r\n");
+    assert_eq!(c.line()[..3].to_owned(), "250");
+    let m = sink.wait_for("t-loose");
+    let signed = srs(
+        &keys,
+        NOW,
+        &["forward", "-a", SRS_DOMAIN, "alice@origin.example"],
+    );
+    assert_eq!(m["from"].as_str(), Some(signed.as_str()));
 }
 
 /// srsrelay toward a scripted upstream that takes everything, and a client
@@ -640,20 +731,30 @@ fn postfix_with_srsrelay() {
     );
 }
 
+/// srsrelay toward a private Postfix (`maps` added to its main.cf) that
+/// delivers to aiosmtpd, and a client of the pack port past its greeting:
+/// the keys file, the sink, Postfix, the relay and the client; `None` when
+/// a peer is missing (after saying so).
+fn through_postfix(
+    name: &str,
+    maps: &str,
+) -> Option<(PathBuf, Sink, common::postfix::Postfix, Relay, Client)> {
+    let (dir, keys) = common::postfix::private_dir(name)?;
+    let sink = Sink::start("smtp", &dir)?;
+    let postfix = common::postfix::Postfix::start(&dir, sink.port, maps);
+    let relay = Relay::start(&keys, postfix.smtpd, &[]);
+    let mut c = Client::connect(relay.pack);
+    assert!(c.line().starts_with("220 "));
+    Some((keys, sink, postfix, relay, c))
+}
+
 /// BDAT chunks and a pipelined group through the relay to a real Postfix
 /// smtpd (which offers CHUNKING and PIPELINING), which delivers to aiosmtpd.
 #[test]
 fn chunks_and_pipelining_reach_a_real_postfix_whole() {
-    let Some((dir, keys)) = common::postfix::private_dir("srsrelay-bdat") else {
+    let Some((keys, sink, postfix, _relay, mut c)) = through_postfix("srsrelay-bdat", "") else {
         return;
     };
-    let Some(sink) = Sink::start("smtp", &dir) else {
-        return;
-    };
-    let postfix = common::postfix::Postfix::start(&dir, sink.port, "");
-    let relay = Relay::start(&keys, postfix.smtpd, &[]);
-    let mut c = Client::connect(relay.pack);
-    assert!(c.line().starts_with("220 "));
     c.send("EHLO client.test\r\n");
     let mut ehlo = Vec::new();
     loop {
@@ -731,4 +832,55 @@ fn a_large_message_streams_through() {
     let header = "MAIL FROM:<a@other.example>\r\nRCPT TO:<b@dest.example>\r\nDATA\r\n".len();
     drop(c);
     assert_eq!(seen, header + 64 * block.len() + 3);
+}
+
+/// Idle connections cost little: 400 clients held open through the pack
+/// port (each with its upstream connection) grow srsrelay's resident
+/// memory by under 6 MiB. Each once held 20 KiB of read buffers in its
+/// task, 27 KiB in all, read buffers now growing with what arrives.
+#[test]
+fn idle_connections_cost_little_memory() {
+    const CLIENTS: usize = 400;
+    let rss_kib = |pid: u32| -> u64 {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+            .unwrap()
+    };
+    let dir = tempfile::TempDir::new().unwrap();
+    let keys = keys(dir.path(), "relay-secret\n");
+    // An upstream that greets every connection and keeps it open until the
+    // test ends.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().take(CLIENTS) {
+            let Ok(mut conn) = conn else { return };
+            let _ = conn.write_all(b"220 idle.test\r\n");
+            held.push(conn);
+        }
+        std::thread::sleep(Duration::from_secs(60));
+    });
+    let relay = Relay::start(&keys, port, &[]);
+    let pid = relay.process.child.id();
+    let mut warm = Client::connect(relay.pack);
+    assert_eq!(warm.line(), "220 idle.test\r\n");
+    let before = rss_kib(pid);
+    let mut clients: Vec<Client> = (1..CLIENTS).map(|_| Client::connect(relay.pack)).collect();
+    for c in &mut clients {
+        assert_eq!(c.line(), "220 idle.test\r\n");
+    }
+    let grown = rss_kib(pid).saturating_sub(before);
+    eprintln!(
+        "srsrelay grew by {grown} KiB for {} idle connections",
+        CLIENTS - 1
+    );
+    assert!(
+        grown < 6 * 1024,
+        "srsrelay grew by {grown} KiB for {} idle connections",
+        CLIENTS - 1
+    );
 }

@@ -363,6 +363,10 @@ async fn accept_loop<L: Accept>(
                 Ok(()) => continue,
                 Err(_) => break Ok(()),
             },
+            // A finished connection's task is freed as it ends, not at the
+            // next accept: a quiet listener would otherwise keep the memory
+            // of every connection since its last one.
+            Some(_) = connections.join_next() => continue,
             s = listener.accept_stream() => s,
         };
         let (stream, client) = match stream {

@@ -47,22 +47,18 @@ pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     let mut session = RelaySession::new(side);
     let (mut from_client, mut from_upstream) = (Vec::new(), Vec::new());
     let (mut to_client, mut to_upstream) = (Vec::new(), Vec::new());
-    let (mut cbuf, mut ubuf) = ([0u8; 16 * 1024], [0u8; 4096]);
     loop {
         let reply_due = session.waiting_for_upstream();
         tokio::select! {
-            read = client.read(&mut cbuf), if from_client.len() < MAX_HELD => match read {
-                Ok(n) if n > 0 => {
-                    guard.touch();
-                    from_client.extend_from_slice(&cbuf[..n]);
-                }
+            read = client.read_buf(&mut from_client), if from_client.len() < MAX_HELD => match read {
+                Ok(n) if n > 0 => guard.touch(),
                 // The client is gone: upstream is closed with nothing more
                 // sent, so a message cut short is never completed.
                 _ => break,
             },
-            read = tokio::time::timeout(settings.reply_timeout, upstream.read(&mut ubuf)) => {
+            read = tokio::time::timeout(settings.reply_timeout, upstream.read_buf(&mut from_upstream)) => {
                 match read {
-                    Ok(Ok(n)) if n > 0 => from_upstream.extend_from_slice(&ubuf[..n]),
+                    Ok(Ok(n)) if n > 0 => {}
                     Ok(_) if session.quitting() => break,
                     Ok(_) => {
                         log::warn!("{}: upstream {} closed the connection of {who}", protocol.name(), settings.upstream);
@@ -84,6 +80,13 @@ pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
         let now = ctx.clock.now();
         let up = session.from_upstream(&from_upstream, settings.lmtp, &mut to_client);
         from_upstream.drain(..up.consumed);
+        if up.invalid_reply {
+            log::warn!(
+                "{}: upstream {} sent an invalid reply to {who}",
+                protocol.name(),
+                settings.upstream
+            );
+        }
         // A reply may let the client's held bytes be read (after a 354).
         let mut step = ClientStep {
             session: &mut session,
