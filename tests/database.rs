@@ -643,7 +643,7 @@ fn a_locked_sqlite_file_gives_a_temporary_failure() {
     use std::process::Stdio;
 
     let dir = tempfile::TempDir::new().unwrap();
-    let (d, keys, file, db) = storing_srsd(dir.path());
+    let (d, _, file, _) = storing_srsd(dir.path());
     // Debian python3's sqlite3 module takes the lock and holds it until its
     // standard input closes.
     let mut holder = Command::new("/usr/bin/python3")
