@@ -695,3 +695,78 @@ fn unpack_reverses_the_domain_form_too() {
     r.client_sends(format!("RCPT TO:<{theirs}>\r\n").as_bytes());
     assert_eq!(r.sent_upstream(), format!("RCPT TO:<{theirs}>\r\n"));
 }
+
+/// `srs-domain-from = recipient` on the pack side: MAIL FROM is answered by
+/// the relay and sent upstream, signed with the domain the first
+/// recipient's ORCPT names when that is one of the relay's domains (else
+/// the first), just before that RCPT. Upstream's reply to it is not passed
+/// on; a refusal stands in for the recipients' replies.
+#[test]
+fn pack_signs_with_the_domain_of_the_first_recipients_orcpt() {
+    let now = UNIX_EPOCH + Duration::from_secs(NOW);
+    let at = |domain: &str| match srs().forward("alice@origin.example", domain, now).unwrap() {
+        mail_srs::Forwarded::Rewritten(a) => a,
+        other => panic!("{other:?}"),
+    };
+    for (orcpt, domain) in [
+        (" ORCPT=rfc822;info@Example.ORG", "example.org"),
+        (
+            " NOTIFY=NEVER ORCPT=rfc822;list+2Bx@example.org",
+            "example.org",
+        ),
+        (" ORCPT=rfc822;x@elsewhere.example", "example.com"),
+        ("", "example.com"),
+    ] {
+        let mut r = Relay::new(Side::Pack, false);
+        r.settings.domain_from_orcpt = true;
+        r.client_sends(b"MAIL FROM:<alice@origin.example> SIZE=10\r\n");
+        assert_eq!(r.sent_upstream(), "");
+        assert_eq!(r.sent_to_client(), "250 2.1.0 Ok\r\n");
+        let rcpt = format!("RCPT TO:<dest@remote.example>{orcpt}\r\n");
+        r.client_sends(rcpt.as_bytes());
+        assert_eq!(
+            r.sent_upstream(),
+            format!("MAIL FROM:<{}> SIZE=10\r\n{rcpt}", at(domain)),
+            "{orcpt}"
+        );
+        r.upstream_sends("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+        assert_eq!(r.sent_to_client(), "250 2.1.5 Ok\r\n");
+        // Later recipients pass as they are.
+        r.client_sends(b"RCPT TO:<other@remote.example>\r\n");
+        assert_eq!(r.sent_upstream(), "RCPT TO:<other@remote.example>\r\n");
+    }
+    // Upstream refuses the sender: each recipient gets that refusal, not
+    // upstream's "need MAIL".
+    let mut r = Relay::new(Side::Pack, false);
+    r.settings.domain_from_orcpt = true;
+    r.client_sends(b"MAIL FROM:<alice@origin.example>\r\nRCPT TO:<a@remote.example>\r\nRCPT TO:<b@remote.example>\r\n");
+    r.upstream_sends(
+        "452 4.3.1 Insufficient system storage\r\n503 5.5.1 Error: need MAIL command\r\n503 5.5.1 Error: need MAIL command\r\n",
+    );
+    assert_eq!(
+        r.sent_to_client(),
+        "250 2.1.0 Ok\r\n452 4.3.1 Insufficient system storage\r\n452 4.3.1 Insufficient system storage\r\n"
+    );
+    // A sender at a listed domain, and the null sender, pass at once.
+    let mut r = Relay::new(Side::Pack, false);
+    r.settings.domain_from_orcpt = true;
+    r.client_sends(b"MAIL FROM:<>\r\n");
+    assert_eq!(r.sent_upstream(), "MAIL FROM:<>\r\n");
+}
+
+/// The unpack side reverses an SRS address signed at another of the relay's
+/// domains (`srs-domain-from recipient`) as at the first.
+#[test]
+fn unpack_reverses_an_address_at_another_listed_domain() {
+    let now = UNIX_EPOCH + Duration::from_secs(NOW);
+    let signed = match srs()
+        .forward("alice@origin.example", "example.org", now)
+        .unwrap()
+    {
+        mail_srs::Forwarded::Rewritten(a) => a,
+        other => panic!("{other:?}"),
+    };
+    let mut r = Relay::new(Side::Unpack, false);
+    r.client_sends(format!("RCPT TO:<{signed}>\r\n").as_bytes());
+    assert_eq!(r.sent_upstream(), "RCPT TO:<alice@origin.example>\r\n");
+}

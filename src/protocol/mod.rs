@@ -15,7 +15,6 @@ pub mod metrics;
 pub mod milter;
 pub mod netstring;
 pub mod relay;
-mod smtp;
 pub mod socketmap;
 pub mod tcp_table;
 

@@ -12,9 +12,12 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::smtp::{Line, chunk, line_end, path};
-use super::{Answer, Lookup, NotRewritten};
-use crate::srs::{Form, looks_like_srs};
+mod envelope;
+mod smtp;
+
+use super::Lookup;
+use envelope::{Held, Reversal, Signing, reverse_recipient, sign_sender};
+use smtp::{Line, chunk, line_end};
 
 /// Longest command line read from the client, CRLF included: RFC 5321's 512
 /// octets plus room for ESMTP parameters (SMTPUTF8, DSN's ORCPT, AUTH).
@@ -45,6 +48,10 @@ pub struct RelaySettings {
     pub connect_timeout: Duration,
     /// How long upstream may take to answer, or to take what is sent.
     pub reply_timeout: Duration,
+    /// Sign with the domain of the first recipient's `ORCPT` when it is one
+    /// of ours (`srs-domain-from = recipient`): `MAIL FROM` is answered
+    /// here and sent upstream before the first `RCPT TO`.
+    pub domain_from_orcpt: bool,
 }
 
 impl Default for RelaySettings {
@@ -55,6 +62,7 @@ impl Default for RelaySettings {
             lmtp: false,
             connect_timeout: Duration::from_secs(30),
             reply_timeout: Duration::from_secs(600),
+            domain_from_orcpt: false,
         }
     }
 }
@@ -67,6 +75,9 @@ pub const NO_TLS: &[u8] =
 /// The address database cannot answer: the client tries again later.
 pub const DATABASE_TEMPFAIL: &[u8] =
     b"451 4.3.0 SRS address database unavailable, try again later\r\n";
+/// The relay's reply to a `MAIL FROM` it keeps back (see
+/// [`RelaySettings::domain_from_orcpt`]).
+pub const HELD_MAIL: &[u8] = b"250 2.1.0 Ok\r\n";
 /// A command line over [`MAX_COMMAND`].
 pub const TOO_LONG: &[u8] = b"500 5.5.2 Line too long\r\n";
 /// Upstream cannot be reached.
@@ -142,6 +153,9 @@ enum Expect {
     Greeting,
     Hello,
     Mail,
+    /// A `MAIL FROM` the relay kept back and already answered: its reply
+    /// is not passed on, and a refusal stands for the recipients' replies.
+    HeldMail,
     Rcpt,
     Data,
     /// The end of the message (the dot, or BDAT LAST): one reply, or under
@@ -196,6 +210,11 @@ pub struct RelaySession {
     /// Lines of an upstream reply not yet complete.
     reply: Vec<u8>,
     quitting: bool,
+    /// A sender kept back until the first recipient.
+    held: Option<Held>,
+    /// Upstream's refusal of a kept-back sender: the client gets it in place
+    /// of each recipient's reply in this transaction.
+    mail_refused: Option<Vec<u8>>,
 }
 
 impl RelaySession {
@@ -209,6 +228,8 @@ impl RelaySession {
             accepted: 0,
             reply: Vec::new(),
             quitting: false,
+            held: None,
+            mail_refused: None,
         }
     }
 
@@ -354,6 +375,10 @@ impl RelaySession {
             .next()
             .unwrap_or_default()
             .to_ascii_uppercase();
+        if matches!(verb.as_slice(), b"MAIL" | b"RSET") {
+            self.held = None;
+            self.mail_refused = None;
+        }
         let expect = match verb.as_slice() {
             b"MAIL" if self.side == Side::Pack => match sign_sender(line, lookup, settings) {
                 Signing::Pass => Expect::Mail,
@@ -366,7 +391,26 @@ impl RelaySession {
                     self.answer(reply, client);
                     return;
                 }
+                Signing::Hold(held) => {
+                    self.held = Some(held);
+                    self.answer(HELD_MAIL, client);
+                    return;
+                }
             },
+            b"RCPT" if self.held.is_some() => {
+                let held = self.held.take().unwrap_or_else(|| unreachable!());
+                match held.sign(line, lookup, settings) {
+                    Signing::Signed(mail) => upstream.extend_from_slice(&mail),
+                    Signing::Pass | Signing::Hold(_) => upstream.extend_from_slice(held.line()),
+                    Signing::Refused(reply) => {
+                        self.held = Some(held);
+                        self.answer(reply, client);
+                        return;
+                    }
+                }
+                self.pending.push_back(Pending::Upstream(Expect::HeldMail));
+                Expect::Rcpt
+            }
             b"MAIL" => Expect::Mail,
             b"RCPT" if self.side == Side::Unpack => match reverse_recipient(line, lookup, settings)
             {
@@ -486,6 +530,27 @@ impl RelaySession {
                 self.flush_local(client);
                 return code == b"421";
             }
+            Expect::HeldMail => {
+                self.pending.pop_front();
+                if code == b"421" {
+                    client.extend_from_slice(reply);
+                    return true;
+                }
+                if positive {
+                    self.accepted = 0;
+                } else {
+                    self.mail_refused = Some(reply.to_vec());
+                }
+                self.flush_local(client);
+                return false;
+            }
+            Expect::Rcpt if self.mail_refused.is_some() => {
+                let refusal = self.mail_refused.as_deref().unwrap_or_default();
+                client.extend_from_slice(refusal);
+                self.pending.pop_front();
+                self.flush_local(client);
+                return code == b"421";
+            }
             Expect::Mail | Expect::Reset if positive => self.accepted = 0,
             Expect::Rcpt if positive => self.accepted += 1,
             Expect::Data => {
@@ -510,77 +575,6 @@ impl RelaySession {
             self.flush_local(client);
         }
         code == b"421"
-    }
-}
-
-/// What becomes of a `MAIL FROM` line on the pack side.
-enum Signing {
-    /// Passed as it is: the null sender, a listed domain, or a sender the
-    /// forward rules leave alone (ours already, at a local domain).
-    Pass,
-    /// The command, in the strict form, with the signed sender.
-    Signed(Vec<u8>),
-    /// Answered here and never passed on: a sender that cannot be read or
-    /// signed (501), or a database failure (451).
-    Refused(&'static [u8]),
-}
-
-fn sign_sender(line: &[u8], lookup: &Lookup<'_>, settings: &RelaySettings) -> Signing {
-    let Some(sender) = path(line, b"MAIL", b"FROM") else {
-        return Signing::Refused(BAD_SENDER);
-    };
-    let address = sender.address;
-    if address.is_empty() {
-        return Signing::Pass;
-    }
-    let Some((_, host)) = address.rsplit_once('@') else {
-        return Signing::Refused(BAD_SENDER);
-    };
-    if settings
-        .domains
-        .iter()
-        .any(|d| d.eq_ignore_ascii_case(host.trim_end_matches('.')))
-    {
-        return Signing::Pass;
-    }
-    let Some(srs_domain) = settings.domains.first() else {
-        return Signing::Pass;
-    };
-    match lookup.forward(address, srs_domain, Form::External) {
-        Answer::Found(signed) => Signing::Signed(sender.strict(&signed)),
-        Answer::NotFound(NotRewritten::Forward(_)) => Signing::Refused(BAD_SENDER),
-        Answer::NotFound(_) => Signing::Pass,
-        Answer::TempFail(_) => Signing::Refused(DATABASE_TEMPFAIL),
-    }
-}
-
-enum Reversal {
-    /// Not an SRS recipient: passed on.
-    NotSrs,
-    /// The command, in the strict form, with the original address in
-    /// place of the SRS one.
-    Reversed(Vec<u8>),
-    /// Answered here, never sent upstream: forged, expired or malformed
-    /// (550), unreadable (501), or a database failure (451).
-    Refused(&'static [u8]),
-}
-
-fn reverse_recipient(line: &[u8], lookup: &Lookup<'_>, settings: &RelaySettings) -> Reversal {
-    let Some(recipient) = path(line, b"RCPT", b"TO") else {
-        return Reversal::Refused(BAD_RECIPIENT);
-    };
-    let address = recipient.address;
-    let host = address.rsplit_once('@').map_or("", |(_, h)| h);
-    let our_domain_form = std::iter::once(lookup.domain)
-        .chain(settings.domains.iter().map(String::as_str))
-        .any(|d| lookup.srs.in_our_srs_subdomains(host, Some(d)));
-    if !looks_like_srs(address) && !our_domain_form {
-        return Reversal::NotSrs;
-    }
-    match lookup.reverse(address, Form::External) {
-        Answer::Found(original) => Reversal::Reversed(recipient.strict(&original)),
-        Answer::NotFound(_) => Reversal::Refused(REFUSED_SRS),
-        Answer::TempFail(_) => Reversal::Refused(DATABASE_TEMPFAIL),
     }
 }
 

@@ -156,13 +156,42 @@ impl Path<'_> {
     /// The command in RFC 5321's strict form with `address` in place of
     /// this one, and CR LF.
     pub(super) fn strict(&self, address: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.head.len() + address.len() + self.params.len() + 4);
-        out.extend_from_slice(&self.head);
-        out.push(b'<');
-        out.extend_from_slice(address.as_bytes());
-        out.push(b'>');
-        out.extend_from_slice(self.params);
-        out.extend_from_slice(b"\r\n");
-        out
+        strict(&self.head, address, self.params)
     }
+
+    /// The domain of the original recipient this command's `ORCPT=rfc822;`
+    /// parameter (RFC 3461) names, xtext decoded, if it has one.
+    pub(super) fn orcpt_domain(&self) -> Option<String> {
+        let value = self.params.split(|&b| b == b' ').find_map(|p| {
+            strip_prefix_ignore_case(p, b"ORCPT=")
+                .and_then(|v| strip_prefix_ignore_case(v, b"rfc822;"))
+        })?;
+        let mut decoded = Vec::with_capacity(value.len());
+        let mut i = 0;
+        while i < value.len() {
+            if value[i] == b'+' {
+                let hex = std::str::from_utf8(value.get(i + 1..i + 3)?).ok()?;
+                decoded.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            } else {
+                decoded.push(value[i]);
+                i += 1;
+            }
+        }
+        let address = String::from_utf8(decoded).ok()?;
+        let (_, domain) = address.rsplit_once('@')?;
+        Some(domain.trim_end_matches('.').to_ascii_lowercase())
+    }
+}
+
+/// `head<address>params` and CR LF: a command in RFC 5321's strict form.
+pub(super) fn strict(head: &[u8], address: &str, params: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(head.len() + address.len() + params.len() + 4);
+    out.extend_from_slice(head);
+    out.push(b'<');
+    out.extend_from_slice(address.as_bytes());
+    out.push(b'>');
+    out.extend_from_slice(params);
+    out.extend_from_slice(b"\r\n");
+    out
 }
