@@ -6,7 +6,9 @@ mod common;
 use std::time::{Duration, UNIX_EPOCH};
 
 use mail_srs::protocol::Lookup;
-use mail_srs::protocol::milter::{BouncePolicy, MilterSession, MilterSettings, Rewrite};
+use mail_srs::protocol::milter::{
+    BouncePolicy, DomainFrom, MilterSession, MilterSettings, Rewrite,
+};
 use mail_srs::srs::{Options, Srs};
 
 /// alice@origin.example signed with s3cret on day 20780 via fwd.example.
@@ -73,6 +75,16 @@ fn converse(settings: &MilterSettings, input: &[Vec<u8>]) -> (Vec<u8>, bool) {
     let p = session.serve(&bytes, &lookup, settings, &mut out);
     assert_eq!(p.consumed, bytes.len());
     (out, p.close)
+}
+
+/// `sender` signed with s3cret on day 20780 via `domain`.
+fn signed_at(sender: &str, domain: &str) -> String {
+    let srs = Srs::new(&[b"s3cret"], Options::default()).unwrap();
+    let now = UNIX_EPOCH + Duration::from_secs(1_795_435_200);
+    match srs.forward(sender, domain, now).unwrap() {
+        mail_srs::Forwarded::Rewritten(a) => a,
+        other => panic!("{other:?}"),
+    }
 }
 
 /// The negotiation reply: version 6, the four envelope actions, and the
@@ -153,6 +165,114 @@ fn only_forwarded_mail_is_signed_when_asked() {
         ],
     );
     assert_eq!(out, [negotiated(), [CONTINUE; 3].concat()].concat());
+}
+
+/// `forwarded` judges an SRS recipient by the address it reverses to: a
+/// valid SRS address of a remote sender makes the mail forwarded, so its
+/// sender is signed (postsrsd 2's "rewrite sender if recipient turns out to
+/// be non-local"); one that reverses to a local address does not.
+#[test]
+fn forwarded_judges_an_srs_recipient_by_its_reversed_address() {
+    let settings = MilterSettings {
+        rewrite: Rewrite::Forwarded,
+        ..MilterSettings::default()
+    };
+    let signed = |sender: &str| signed_at(sender, "fwd.example");
+    let remote = signed("bob@origin.example");
+    let local = signed("carol@local.example");
+    let x = signed("x@other.example");
+    let (out, _) = converse(
+        &settings,
+        &[
+            negotiate(),
+            mail(&["<x@other.example>"]),
+            rcpt(&format!("<{remote}>"), "local"),
+            packet(b'E', b""),
+        ],
+    );
+    let delrcpt = packet(b'-', &z(&[&format!("<{remote}>")]));
+    let addrcpt = packet(b'2', &z(&["<bob@origin.example>", ""]));
+    assert_eq!(
+        out,
+        [
+            negotiated(),
+            [CONTINUE; 2].concat(),
+            packet(b'e', &z(&[&format!("<{x}>"), ""])),
+            delrcpt,
+            addrcpt,
+            CONTINUE.to_vec()
+        ]
+        .concat()
+    );
+    let (out, _) = converse(
+        &settings,
+        &[
+            negotiate(),
+            mail(&["<x@other.example>"]),
+            rcpt(&format!("<{local}>"), "local"),
+            packet(b'E', b""),
+        ],
+    );
+    assert_eq!(
+        out,
+        [
+            negotiated(),
+            [CONTINUE; 2].concat(),
+            packet(b'-', &z(&[&format!("<{local}>")])),
+            packet(b'2', &z(&["<carol@local.example>", ""])),
+            CONTINUE.to_vec()
+        ]
+        .concat()
+    );
+}
+
+/// `srs-domain-from = recipient`: the sender is signed with the domain of
+/// the first recipient, in RCPT order, at the SRS domain or a local domain;
+/// with none, with the SRS domain.
+#[test]
+fn the_recipient_domain_signs_when_asked() {
+    let settings = MilterSettings {
+        domain_from: DomainFrom::Recipient,
+        ..MilterSettings::default()
+    };
+    for (recipients, domain) in [
+        (
+            &[
+                "<x@elsewhere.example>",
+                "<Info@Local.Example>",
+                "<bob@fwd.example>",
+            ][..],
+            "local.example",
+        ),
+        (
+            &["<bob@fwd.example>", "<info@local.example>"],
+            "fwd.example",
+        ),
+        (&["<x@elsewhere.example>"], "fwd.example"),
+    ] {
+        let mut input = vec![negotiate(), mail(&["<alice@origin.example>"])];
+        input.extend(recipients.iter().map(|r| rcpt(r, "smtp")));
+        input.push(packet(b'E', b""));
+        let (out, _) = converse(&settings, &input);
+        let chgfrom = packet(
+            b'e',
+            &z(&[
+                &format!("<{}>", signed_at("alice@origin.example", domain)),
+                "",
+            ]),
+        );
+        assert_eq!(
+            out,
+            [
+                negotiated(),
+                CONTINUE.repeat(1 + recipients.len()),
+                chgfrom,
+                CONTINUE.to_vec()
+            ]
+            .concat(),
+            "{recipients:?}"
+        );
+    }
 }
 
 #[test]
@@ -243,9 +363,29 @@ fn another_forwarders_domain_form_passes() {
     );
 }
 
+/// Under the defaults (bounce-policy off) a genuine bounce to a local user,
+/// whose sender was never signed, is taken.
+#[test]
+fn a_bounce_to_a_local_user_passes_under_the_defaults() {
+    let (out, _) = converse(
+        &MilterSettings::default(),
+        &[
+            negotiate(),
+            mail(&["<>"]),
+            rcpt("<bob@fwd.example>", "local"),
+            packet(b'T', b""),
+            packet(b'E', b""),
+        ],
+    );
+    assert_eq!(out, [negotiated(), [CONTINUE; 4].concat()].concat());
+}
+
 #[test]
 fn forged_bounces_are_refused_at_data_and_probes_pass() {
-    let settings = MilterSettings::default();
+    let settings = MilterSettings {
+        bounce_policy: BouncePolicy::Data,
+        ..MilterSettings::default()
+    };
     let bounce = [
         negotiate(),
         mail(&["<>"]),
@@ -278,6 +418,7 @@ fn forged_bounces_are_refused_at_data_and_probes_pass() {
     // postmaster and the exempt list always take bounces.
     let settings = MilterSettings {
         exempt: vec!["abuse".into()],
+        bounce_policy: BouncePolicy::Data,
         ..MilterSettings::default()
     };
     for to in ["<postmaster@fwd.example>", "<Abuse@fwd.example>"] {
@@ -685,6 +826,52 @@ fn domain_form_recipients_are_reversed_or_refused() {
             negotiated(),
             CONTINUE.to_vec(),
             reply_code("550 5.1.1 Invalid SRS address"),
+        ]
+        .concat()
+    );
+}
+
+/// An SRS address signed at a local domain (`srs-domain-from recipient`)
+/// is reversed like one at the SRS domain; a forged one there is refused.
+#[test]
+fn a_bounce_to_an_srs_address_at_a_local_domain_is_reversed() {
+    let signed = signed_at("alice@origin.example", "local.example");
+    let (out, _) = converse(
+        &MilterSettings::default(),
+        &[
+            negotiate(),
+            mail(&["<>"]),
+            rcpt(&format!("<{signed}>"), "local"),
+            packet(b'E', b""),
+        ],
+    );
+    assert_eq!(
+        out,
+        [
+            negotiated(),
+            [CONTINUE; 2].concat(),
+            packet(b'-', &z(&[&format!("<{signed}>")])),
+            packet(b'2', &z(&["<alice@origin.example>", ""])),
+            CONTINUE.to_vec()
+        ]
+        .concat()
+    );
+    let forged = format!("SRS0=AAAA{}", &signed[9..]);
+    let settings = MilterSettings::default();
+    let (out, _) = converse(
+        &settings,
+        &[
+            negotiate(),
+            mail(&["<>"]),
+            rcpt(&format!("<{forged}>"), "local"),
+        ],
+    );
+    assert_eq!(
+        out,
+        [
+            negotiated(),
+            CONTINUE.to_vec(),
+            reply_code(&settings.reject_invalid)
         ]
         .concat()
     );

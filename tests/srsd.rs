@@ -1426,6 +1426,153 @@ fn check_config_names_every_problem() {
     );
 }
 
+/// A bounce policy that refuses unsigned bounces needs every local sender
+/// signed: without `always-rewrite`, `srsd -t` and start-up refuse it with
+/// the reason, from the command line and from a configuration file.
+#[test]
+fn a_bounce_policy_without_always_rewrite_is_refused() {
+    let s = Setup::new();
+    let base = s.base_args();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(&base)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let why = |policy: &str| {
+        format!(
+            "bounce-policy = {policy} needs always-rewrite: it refuses every bounce to a local address without an SRS signature, and without always-rewrite the senders of the local domains are never signed, so every genuine bounce to a local user would be refused; set always-rewrite, or bounce-policy = off"
+        )
+    };
+    let o = run(&["-t", "--bounce-policy", "data"]);
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        ),
+        (Some(78), format!("srsd: {}\n", why("data")))
+    );
+    let o = run(&["--bounce-policy", "rcpt"]);
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        ),
+        (Some(78), format!("srsd: error: {}\n", why("rcpt")))
+    );
+    assert!(!Path::new(&s.socketmap).exists(), "nothing is bound");
+    let conf = s.dir.path().join("srsd.conf");
+    std::fs::write(&conf, "bounce-policy = data\n").unwrap();
+    let o = run(&["-t", "-c", conf.to_str().unwrap()]);
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        ),
+        (Some(78), format!("srsd: {}\n", why("data")))
+    );
+    std::fs::write(&conf, "bounce-policy = data\nalways-rewrite = yes\n").unwrap();
+    let o = run(&["-t", "-c", conf.to_str().unwrap()]);
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        ),
+        (Some(0), "srsd: configuration OK\n".to_owned())
+    );
+    let o = run(&["-t", "--bounce-policy", "off"]);
+    assert_eq!(o.status.code(), Some(0));
+    // A reload to such settings keeps the running ones, and says why.
+    std::fs::write(&conf, "bounce-policy = off\n").unwrap();
+    let d = s.spawn(&["-c", conf.to_str().unwrap()]);
+    std::fs::write(&conf, "bounce-policy = data\n").unwrap();
+    d.signal(Signal::SIGHUP);
+    d.wait_for_log(&format!(
+        "reload failed, keeping the previous settings: {}",
+        why("data")
+    ));
+}
+
+/// An SRS address signed at a local domain (`srs-domain-from recipient`)
+/// reverses over socketmap, tcp_table and the line protocol alike, and a
+/// forged one at that domain does not.
+#[test]
+fn an_srs_address_at_a_local_domain_reverses_everywhere() {
+    let s = Setup::new();
+    let d = s.spawn(&[
+        "--local-domain",
+        "customer.example",
+        "--listen",
+        &format!("line=unix:{}", s.line),
+        "--listen",
+        "tcp-reverse=inet:127.0.0.1:0",
+    ]);
+    let rev = format!("127.0.0.1:{}", d.port("tcp-reverse"));
+    let o = Command::new(env!("CARGO_BIN_EXE_srs"))
+        .args(["--now", NOW, "-k"])
+        .arg(s.keys())
+        .args(["forward", "-a", "customer.example", "alice@origin.example"])
+        .output()
+        .unwrap();
+    let signed = stdout(&o).trim().to_owned();
+    assert!(signed.ends_with("@customer.example"), "{signed}");
+    let forged = format!("SRS0=AAAA{}", &signed[9..]);
+    for how in [
+        vec!["-s", s.socketmap.as_str()],
+        vec!["-p", "tcp-table", "-c", rev.as_str()],
+        vec!["-p", "line", "-s", s.line.as_str()],
+    ] {
+        let o = srsc(&[&how[..], &["reverse", &signed]].concat());
+        assert_eq!(
+            (o.status.code(), stdout(&o)),
+            (Some(0), "alice@origin.example\n".to_owned()),
+            "{how:?}"
+        );
+        let o = srsc(&[&how[..], &["reverse", &forged]].concat());
+        assert_eq!(
+            (o.status.code(), stdout(&o)),
+            (Some(1), String::new()),
+            "{how:?}"
+        );
+    }
+}
+
+/// An MTA that offers the milter none of the envelope actions gets one
+/// warning line for the connection, naming what the milter cannot do.
+#[test]
+fn the_milter_warns_of_actions_the_mta_does_not_offer() {
+    use std::io::{Read, Write};
+    let s = Setup::new();
+    let socket = s.dir.path().join("milter");
+    let listen = format!("milter=unix:{}", socket.display());
+    let d = s.spawn(&["--listen", &listen]);
+    let mut conn = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    // Negotiate: version 6, no actions, every protocol step.
+    let mut negotiate = 13u32.to_be_bytes().to_vec();
+    negotiate.push(b'O');
+    for v in [6u32, 0, 0x1f_ffff] {
+        negotiate.extend_from_slice(&v.to_be_bytes());
+    }
+    conn.write_all(&negotiate).unwrap();
+    let mut reply = [0u8; 17];
+    conn.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply[4..5], b"O");
+    d.wait_for_log(
+        "warning: milter: the MTA offers no CHGFROM: senders will not be signed; no DELRCPT or ADDRCPT: bounces will not be reversed",
+    );
+    let warned = d
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("the MTA offers no"))
+        .count();
+    assert_eq!(warned, 1);
+}
+
 /// `--log-level debug` logs each connection and each lookup; the start
 /// line names the version.
 #[test]

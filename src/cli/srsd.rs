@@ -73,9 +73,13 @@ pub struct Cli {
     #[arg(long, value_name = "WHEN", value_enum)]
     pub milter_rewrite: Option<MilterRewrite>,
 
-    /// When the milter refuses a bounce (null sender) to a local address that carries no SRS signature [default: data]
+    /// When the milter refuses a bounce (null sender) to a local address that carries no SRS signature; data and rcpt need --always-rewrite [default: off]
     #[arg(long, value_name = "WHEN", value_enum)]
     pub bounce_policy: Option<BouncePolicy>,
+
+    /// Which domain the milter and the relay-pack service sign with: always --domain, or the domain of the local recipient that forwards the mail [default: fixed]
+    #[arg(long, value_name = "FROM", value_enum)]
+    pub srs_domain_from: Option<SrsDomainFrom>,
 
     /// Also rewrite a reversed bounce recipient in the To: header, unless the message has a DKIM signature
     #[arg(long)]
@@ -229,6 +233,15 @@ pub enum MilterRewrite {
     Always,
     /// Only when at least one recipient is not local
     Forwarded,
+}
+
+/// `--srs-domain-from` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SrsDomainFrom {
+    /// Always --domain
+    Fixed,
+    /// The domain of the first local recipient (milter), or of the first recipient's ORCPT (relay-pack), when it is --domain or a local domain
+    Recipient,
 }
 
 /// `--bounce-policy` values.
@@ -488,10 +501,14 @@ impl Cli {
                 Some(MilterRewrite::Forwarded) => milter::Rewrite::Forwarded,
                 Some(MilterRewrite::Always) | None => milter::Rewrite::Always,
             },
+            domain_from: match self.srs_domain_from {
+                Some(SrsDomainFrom::Recipient) => milter::DomainFrom::Recipient,
+                Some(SrsDomainFrom::Fixed) | None => milter::DomainFrom::Fixed,
+            },
             bounce_policy: match self.bounce_policy {
-                Some(BouncePolicy::Off) => milter::BouncePolicy::Off,
+                Some(BouncePolicy::Off) | None => milter::BouncePolicy::Off,
                 Some(BouncePolicy::Rcpt) => milter::BouncePolicy::Rcpt,
-                Some(BouncePolicy::Data) | None => milter::BouncePolicy::Data,
+                Some(BouncePolicy::Data) => milter::BouncePolicy::Data,
             },
             reject_invalid: self
                 .milter_reject_invalid
@@ -518,6 +535,7 @@ impl Cli {
             reply_timeout: self
                 .upstream_timeout
                 .map_or(d.reply_timeout, std::time::Duration::from_secs),
+            domain_from_orcpt: self.srs_domain_from == Some(SrsDomainFrom::Recipient),
         }
     }
 
@@ -615,6 +633,17 @@ impl Cli {
         if relays && self.upstream.as_deref().unwrap_or_default().is_empty() {
             refused
                 .push("relay-pack and relay-unpack listeners need --upstream HOST:PORT".to_owned());
+        }
+        if let Some(policy @ (BouncePolicy::Data | BouncePolicy::Rcpt)) = self.bounce_policy
+            && !self.codec.always_rewrite
+        {
+            let policy = match policy {
+                BouncePolicy::Rcpt => "rcpt",
+                _ => "data",
+            };
+            refused.push(format!(
+                "bounce-policy = {policy} needs always-rewrite: it refuses every bounce to a local address without an SRS signature, and without always-rewrite the senders of the local domains are never signed, so every genuine bounce to a local user would be refused; set always-rewrite, or bounce-policy = off"
+            ));
         }
         let mut warnings = Vec::new();
         for spec in self.listeners() {

@@ -69,16 +69,31 @@ pub enum Rewrite {
 }
 
 /// When a forged bounce (null sender, unsigned local recipient) is refused.
+/// Sound only where every sender of the local domains is signed
+/// (`always-rewrite`): otherwise every genuine bounce to a local user is
+/// unsigned, and would be refused.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BouncePolicy {
-    /// Never.
+    /// Never: the default.
+    #[default]
     Off,
     /// At DATA, so an address probe (RCPT, then RSET or QUIT) still passes:
-    /// the guide's conservative rule, and the default.
-    #[default]
+    /// the sendmail guide's conservative rule.
     Data,
     /// At RCPT.
     Rcpt,
+}
+
+/// Which domain the milter signs senders with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DomainFrom {
+    /// Always the SRS domain (`--domain`).
+    #[default]
+    Fixed,
+    /// The domain of the message's first local recipient (in RCPT order)
+    /// that is the SRS domain or a local domain: the domain that forwards
+    /// it; the SRS domain when there is none.
+    Recipient,
 }
 
 /// How the milter behaves.
@@ -86,6 +101,8 @@ pub enum BouncePolicy {
 pub struct MilterSettings {
     /// Which senders are signed.
     pub rewrite: Rewrite,
+    /// Which domain they are signed with.
+    pub domain_from: DomainFrom,
     /// When forged bounces are refused.
     pub bounce_policy: BouncePolicy,
     /// Reply to a forged, expired or malformed SRS recipient.
@@ -104,6 +121,7 @@ impl Default for MilterSettings {
     fn default() -> Self {
         MilterSettings {
             rewrite: Rewrite::default(),
+            domain_from: DomainFrom::default(),
             bounce_policy: BouncePolicy::default(),
             reject_invalid: "550 5.1.1 Invalid SRS address".to_owned(),
             reject_bounce: "554 5.7.1 Bounce to an address this site never used as a sender"
@@ -287,8 +305,12 @@ struct Recipient {
     params: Vec<String>,
     /// The original address, when this is a valid SRS address of ours.
     reversed: Option<String>,
-    /// Whether it is delivered here rather than relayed.
+    /// Whether it is delivered here rather than relayed; for an SRS
+    /// address, whether the address it reverses to is.
     local: bool,
+    /// Its domain, when that is the SRS domain or a local domain and the
+    /// address is not an SRS address: a domain that may forward the mail.
+    forwarding_domain: Option<String>,
 }
 
 /// One milter connection: the negotiated flags, the macros of the current
@@ -368,6 +390,9 @@ impl MilterSession {
                 self.actions = wanted_actions & actions;
                 // Only steps the MTA offers to leave out can be left out.
                 self.protocol = wanted_protocol & protocol;
+                if lookup.logs() {
+                    warn_unoffered(self.actions);
+                }
                 packet_u32s(
                     out,
                     b'O',
@@ -478,11 +503,6 @@ impl MilterSession {
             .rsplit_once('@')
             .map_or(address.as_str(), |(l, _)| l);
         let ours = lookup.srs.is_ours(host, Some(lookup.domain));
-        let local = ours
-            || self
-                .rcpt_mailer
-                .as_deref()
-                .is_some_and(|m| !matches!(m, "smtp" | "esmtp" | "relay" | "smtp8"));
         let mut reversed = None;
         if (ours && looks_like_srs(local_part))
             || lookup.srs.in_our_srs_subdomains(host, Some(lookup.domain))
@@ -493,6 +513,21 @@ impl MilterSession {
                 Answer::TempFail(_) => return Some(DATABASE_TEMPFAIL),
             }
         }
+        // An SRS recipient is delivered where it reverses to: local only if
+        // that is one of our domains. Otherwise the MTA's {rcpt_mailer}
+        // says whether it relays the recipient.
+        let local = match &reversed {
+            Some(original) => {
+                let host = original.rsplit_once('@').map_or("", |(_, h)| h);
+                lookup.srs.is_ours(host, Some(lookup.domain))
+            }
+            None => {
+                ours || self
+                    .rcpt_mailer
+                    .as_deref()
+                    .is_some_and(|m| !matches!(m, "smtp" | "esmtp" | "relay" | "smtp8"))
+            }
+        };
         let null_sender = self.sender.as_ref().is_some_and(|(s, _)| s.is_empty());
         let exempt = local_part.eq_ignore_ascii_case("postmaster")
             || settings
@@ -512,6 +547,7 @@ impl MilterSession {
                 .iter()
                 .map(|w| String::from_utf8_lossy(w).into_owned())
                 .collect(),
+            forwarding_domain: (ours && reversed.is_none()).then(|| host.to_ascii_lowercase()),
             reversed,
             local,
         });
@@ -534,7 +570,14 @@ impl MilterSession {
                     && (settings.rewrite == Rewrite::Always
                         || self.recipients.iter().any(|r| !r.local)) =>
             {
-                match lookup.forward(sender, lookup.domain, Form::External) {
+                let domain = match settings.domain_from {
+                    DomainFrom::Fixed => None,
+                    DomainFrom::Recipient => self
+                        .recipients
+                        .iter()
+                        .find_map(|r| r.forwarding_domain.as_deref()),
+                };
+                match lookup.forward(sender, domain.unwrap_or(lookup.domain), Form::External) {
                     Answer::Found(signed) => Some(signed),
                     Answer::TempFail(_) => return Err(()),
                     Answer::NotFound(_) => None,
@@ -602,10 +645,25 @@ impl MilterSession {
     }
 }
 
-/// Appends a reply: a bare code, or a reply code with its text.
+/// Logs, once for the connection, what the milter will not do for want of
+/// an action the MTA did not offer at negotiation.
+fn warn_unoffered(actions: u32) {
+    let mut missing = Vec::new();
+    if actions & SMFIF_CHGFROM == 0 {
+        missing.push("CHGFROM: senders will not be signed");
+    }
+    if actions & SMFIF_DELRCPT == 0 || actions & (SMFIF_ADDRCPT | SMFIF_ADDRCPT_PAR) == 0 {
+        missing.push("DELRCPT or ADDRCPT: bounces will not be reversed");
+    }
+    if !missing.is_empty() {
+        log::warn!("milter: the MTA offers no {}", missing.join("; no "));
+    }
+}
+
 /// The reply when the address database cannot answer: try again later.
 const DATABASE_TEMPFAIL: &str = "451 4.3.0 SRS address database unavailable, try again later";
 
+/// Appends a reply: a bare code, or a reply code with its text.
 fn reply(out: &mut Vec<u8>, code: u8, text: Option<&str>) {
     match text {
         Some(text) => packet(out, code, &[text.as_bytes(), b"\0"]),
