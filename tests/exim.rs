@@ -33,7 +33,77 @@ const DOMAIN_FORM_ROUTER: &str = r"srs_bounce_domain_form:
   allow_defer
   data = ${sg{${sg{${readsocket{/run/srsd/line}{REVERSE $local_part@$domain\n}{5s}{}{:defer: srsd unavailable}}}{\N\n\N}{}}}{\N^ERROR: (.*)\N}{:fail: invalid SRS address: \$1}}";
 
+/// docs/policy.md's redirect router that signs only what it forwards, with the
+/// domain that forwards it (errors_to sets the sender of the redirected
+/// copies; Exim verifies it through `srs_bounce`).
+const FORWARDING_ROUTER: &str = r"forwarding_aliases:
+  driver = redirect
+  domains = +local_domains
+  data = ${lookup{$local_part}lsearch{/etc/aliases}}
+  errors_to = ${if eq{$sender_address}{}{}{${sg{${sg{${readsocket{/run/srsd/line}{FORWARD $sender_address $domain\n}{5s}{}{$sender_address}}}{\N\n\N}{}}}{\N^ERROR: .*\N}{$sender_address}}}}";
+
 struct Srsd(Child);
+
+/// Debian's Exim binary, and srsd serving the line protocol at `line` in
+/// `dir` with `keys` (the secret exim-secret).
+struct Exim {
+    exim: std::path::PathBuf,
+    dir: tempfile::TempDir,
+    keys: std::path::PathBuf,
+    line: std::path::PathBuf,
+    _srsd: Srsd,
+}
+
+impl Exim {
+    /// Exim and srsd started with `extra` options, or `None` when Exim or
+    /// its user is missing (after saying so).
+    fn with_srsd(extra: &[&str]) -> Option<Exim> {
+        let exim = common::peer(
+            "exim4",
+            "exim4-daemon-light (unpacked with dpkg -x, see .ci/run)",
+        )?;
+        if nix::unistd::User::from_name("Debian-exim")
+            .ok()
+            .flatten()
+            .is_none()
+        {
+            common::skip("Debian's exim needs the system user Debian-exim");
+            return None;
+        }
+        let dir = tempfile::TempDir::new().unwrap();
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let keys = dir.path().join("keys");
+        std::fs::write(&keys, "exim-secret\n").unwrap();
+        let line = dir.path().join("line");
+        let srsd = Srsd(
+            Command::new(env!("CARGO_BIN_EXE_srsd"))
+                .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
+                .arg(&keys)
+                .arg("--listen")
+                .arg(format!("line=unix:{}", line.display()))
+                .args(extra)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !line.exists() {
+            assert!(std::time::Instant::now() < deadline, "srsd did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Some(Exim {
+            exim,
+            dir,
+            keys,
+            line,
+            _srsd: srsd,
+        })
+    }
+}
 
 impl Drop for Srsd {
     fn drop(&mut self) {
@@ -60,51 +130,28 @@ fn readme_snippets_are_these() {
         readme.contains(&flat(DOMAIN_FORM_ROUTER)),
         "the README's domain-form router differs from the tested one"
     );
+    let policy = flat(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/policy.md")).unwrap(),
+    );
+    assert!(
+        policy.contains(&flat(FORWARDING_ROUTER)),
+        "docs/policy.md's forwarding router differs from the tested one"
+    );
 }
 
 #[test]
 fn exim_runs_the_readme_snippets() {
-    let Some(exim) = common::peer(
-        "exim4",
-        "exim4-daemon-light (unpacked with dpkg -x, see .ci/run)",
-    ) else {
+    // Short senders in the local form, long ones in the domain form.
+    let Some(Exim {
+        exim,
+        dir,
+        keys,
+        line,
+        _srsd,
+    }) = Exim::with_srsd(&["--address-form", "auto"])
+    else {
         return;
     };
-    if nix::unistd::User::from_name("Debian-exim")
-        .ok()
-        .flatten()
-        .is_none()
-    {
-        let msg = "Debian's exim needs the system user Debian-exim";
-        common::skip(msg);
-        return;
-    }
-    let dir = tempfile::TempDir::new().unwrap();
-    std::fs::set_permissions(
-        dir.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    let keys = dir.path().join("keys");
-    std::fs::write(&keys, "exim-secret\n").unwrap();
-    let line = dir.path().join("line");
-    let _srsd = Srsd(
-        Command::new(env!("CARGO_BIN_EXE_srsd"))
-            .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
-            .arg(&keys)
-            .arg("--listen")
-            .arg(format!("line=unix:{}", line.display()))
-            // Short senders in the local form, long ones in the domain form.
-            .args(["--address-form", "auto"])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !line.exists() {
-        assert!(std::time::Instant::now() < deadline, "srsd did not start");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
     let socket = line.display().to_string();
     let conf = dir.path().join("exim.conf");
     std::fs::write(
@@ -210,4 +257,83 @@ fn exim_runs_the_readme_snippets() {
         out.contains("invalid SRS address: hash does not match"),
         "{out}"
     );
+}
+
+/// Forward-only signing in Exim: the README's redirect router signs the
+/// copies it forwards with the domain that forwards them (here
+/// customer.example and fwd.example), and the SRS address it sets is
+/// verified through `srs_bounce`; a local sender and the null sender stay,
+/// and mail that no router forwards is not touched (no return_path on the
+/// transport).
+#[test]
+fn exim_forward_only_in_a_redirect_router() {
+    let Some(Exim {
+        exim,
+        dir,
+        keys,
+        line,
+        _srsd,
+    }) = Exim::with_srsd(&[])
+    else {
+        return;
+    };
+    let aliases = dir.path().join("aliases");
+    std::fs::write(&aliases, "fwdalias: alias-dest@dest.example\n").unwrap();
+    let socket = line.display().to_string();
+    let conf = dir.path().join("exim.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "primary_hostname = fwd.example\ndomainlist local_domains = fwd.example : customer.example\n\
+             spool_directory = {d}/spool\nlog_file_path = {d}/%slog\n\
+             begin routers\n{forwarding}\n{router}\nremote:\n  driver = accept\n  domains = ! +local_domains\n  transport = remote_smtp\n\
+             begin transports\nremote_smtp:\n  driver = smtp\n",
+            d = dir.path().display(),
+            forwarding = FORWARDING_ROUTER
+                .replace("/run/srsd/line", &socket)
+                .replace("/etc/aliases", &aliases.display().to_string()),
+            router = ROUTER.replace("/run/srsd/line", &socket),
+        ),
+    )
+    .unwrap();
+    // What the forwarding router sets as the sender of the forwarded copy
+    // (Exim's routing debug output), for mail from `sender` to `to`.
+    let errors_to = |sender: &str, to: &str| -> String {
+        let o = Command::new(&exim)
+            .arg("-C")
+            .arg(&conf)
+            .args(["-d+route", "-f", sender, "-bt", to])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stderr).into_owned();
+        let at = out
+            .find("forwarding_aliases router generated alias-dest@dest.example\n")
+            .unwrap_or_else(|| panic!("{out}"));
+        let line = out[at..].lines().nth(1).unwrap().trim();
+        line.strip_prefix("errors_to=")
+            .and_then(|l| l.split_once(' '))
+            .map(|(v, _)| v.to_owned())
+            .unwrap_or_else(|| panic!("{line}"))
+    };
+    let signed = |domain: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_srs"))
+            .args(["--now", &NOW.to_string(), "-k"])
+            .arg(&keys)
+            .args(["forward", "-a", domain, "alice@origin.example"])
+            .output()
+            .unwrap();
+        String::from_utf8(o.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(
+        errors_to("alice@origin.example", "fwdalias@customer.example"),
+        signed("customer.example")
+    );
+    assert_eq!(
+        errors_to("alice@origin.example", "fwdalias@fwd.example"),
+        signed("fwd.example")
+    );
+    // A local sender keeps its address (Exim shows no errors_to), and a
+    // forwarded bounce keeps the null sender.
+    assert_eq!(errors_to("bob@fwd.example", "fwdalias@fwd.example"), "NULL");
+    assert_eq!(errors_to("", "fwdalias@fwd.example"), "");
 }

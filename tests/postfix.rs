@@ -401,22 +401,16 @@ fn pipe_helpers_reinject_through_postfix_sendmail() {
     assert_eq!(body_of(&e.data), body);
 }
 
-/// The milter under a private Postfix, wired as the README says: senders
-/// signed, bounces to valid SRS addresses delivered to the original sender,
-/// forged SRS recipients refused at RCPT, forged bounces at DATA while
-/// probes pass, postmaster exempt, and a stopped srsd a temporary failure.
-#[test]
-fn postfix_with_the_milter() {
-    let Some((dir, keys)) = private_dir("milter") else {
-        return;
-    };
-    let d = dir.display().to_string();
+/// srsd serving the milter at `DIR/milter` with `extra` options, once the
+/// socket is there.
+fn milter_srsd(dir: &Path, keys: &Path, extra: &[&str]) -> Srsd {
+    let _ = std::fs::remove_file(dir.join("milter"));
     let srsd = Srsd(
         Command::new(env!("CARGO_BIN_EXE_srsd"))
             .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
-            .arg(&keys)
-            .args(["--listen", &format!("milter=unix:{d}/milter")])
-            .arg("--milter-rewrite-to")
+            .arg(keys)
+            .args(["--listen", &format!("milter=unix:{}/milter", dir.display())])
+            .args(extra)
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
@@ -426,6 +420,57 @@ fn postfix_with_the_milter() {
         assert!(Instant::now() < deadline, "srsd did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
+    srsd
+}
+
+/// A delivery status notification as an MTA sends it back: the null
+/// sender, a multipart/report with the status and the returned headers.
+fn dsn(to: &str, token: &str) -> String {
+    format!(
+        "From: MAILER-DAEMON@dest.example (Mail Delivery System)\r\n\
+         To: {to}\r\n\
+         Subject: Undelivered Mail Returned to Sender ({token})\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"B1\"\r\n\
+         \r\n\
+         --B1\r\n\
+         Content-Type: text/plain\r\n\
+         \r\n\
+         Your message could not be delivered ({token}).\r\n\
+         --B1\r\n\
+         Content-Type: message/delivery-status\r\n\
+         \r\n\
+         Reporting-MTA: dns; dest.example\r\n\
+         \r\n\
+         Final-Recipient: rfc822; nobody@dest.example\r\n\
+         Action: failed\r\n\
+         Status: 5.1.1\r\n\
+         Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\
+         \r\n\
+         --B1\r\n\
+         Content-Type: text/rfc822-headers\r\n\
+         \r\n\
+         From: {to}\r\n\
+         To: nobody@dest.example\r\n\
+         Subject: hello\r\n\
+         --B1--\r\n"
+    )
+}
+
+/// The milter under a private Postfix, wired as the README says: senders
+/// signed, bounces to valid SRS addresses delivered to the original sender,
+/// forged SRS recipients refused at RCPT, and under the defaults a genuine
+/// bounce to a local user delivered. Then with `--bounce-policy data
+/// --always-rewrite`: local senders signed too, forged bounces refused at
+/// DATA while probes pass, postmaster exempt. A stopped srsd is a
+/// temporary failure.
+#[test]
+fn postfix_with_the_milter() {
+    let Some((dir, keys)) = private_dir("milter") else {
+        return;
+    };
+    let d = dir.display().to_string();
+    let srsd = milter_srsd(&dir, &keys, &["--milter-rewrite-to"]);
     std::fs::create_dir_all(dir.join("cfg")).unwrap();
     std::fs::write(
         dir.join("cfg/srs-recipients"),
@@ -486,6 +531,42 @@ local_recipient_maps = proxy:unix:passwd.byname regexp:{d}/cfg/srs-recipients"
     // A forged SRS recipient is refused at RCPT by the milter.
     let forged = format!("{}AAAA{}", &srs0[..5], &srs0[9..]);
     assert_eq!(postfix.transaction("", &[&forged], None), (vec![550], None));
+    // Under the defaults a genuine bounce to a local user, whose mail left
+    // unsigned, is delivered to the user's mailbox.
+    assert_eq!(
+        postfix.transaction_text(
+            "",
+            &["root@fwd.example"],
+            Some(&dsn("root@fwd.example", "m-dsn"))
+        ),
+        (vec![250], Some(250))
+    );
+    let mailbox = postfix.wait_for_mailbox("root", "m-dsn");
+    assert!(mailbox.contains("Return-Path: <>"), "{mailbox}");
+
+    // Refusing forged bounces needs every local sender signed.
+    drop(srsd);
+    let srsd = milter_srsd(
+        &dir,
+        &keys,
+        &["--bounce-policy", "data", "--always-rewrite"],
+    );
+    let bob = srs(
+        &keys,
+        NOW,
+        &[
+            "--always-rewrite",
+            "forward",
+            "-a",
+            "fwd.example",
+            "bob@fwd.example",
+        ],
+    );
+    assert_eq!(
+        postfix.send("bob@fwd.example", &["list@fwd.example"], "m-signed-local"),
+        [250]
+    );
+    assert_eq!(sink.wait_for("m-signed-local", &postfix).from, bob);
     // A forged bounce: null sender, unsigned local recipient, DATA.
     assert_eq!(
         postfix.transaction("", &["root@fwd.example"], Some("m-forged")),
@@ -669,3 +750,234 @@ fn postfix_with_the_redis_database() {
     );
     drop(redis);
 }
+
+/// The Postfix lines of docs/policy.md that sign only forwarded mail: Postfix
+/// decides after alias expansion, and `sender_dependent_relayhost_maps`
+/// sends mail with a foreign sender to a remote destination through
+/// srsd's relay-pack service, whose upstream is a second smtpd of the same
+/// Postfix that takes the signed mail back in; SRS, local and null senders
+/// go straight out. With `--srs-domain-from recipient` the relay signs
+/// with the domain the ORCPT Postfix sends names.
+#[test]
+fn forward_only_signing_with_postfix() {
+    let Some((dir, keys)) = private_dir("forward-only") else {
+        return;
+    };
+    let d = dir.display().to_string();
+    // The socketmap that reverses bounces, and the signing hop apart, so
+    // that the hop can go down alone.
+    let _reverser = Srsd(
+        Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
+            .arg(&keys)
+            .args(["--local-domain", "customer.example"])
+            .args(["--listen", &format!("socketmap=unix:{d}/srs")])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let reinject = common::free_port();
+    let signer = |port: u16| {
+        let process = common::logged::Logged::spawn(
+            Command::new(env!("CARGO_BIN_EXE_srsd"))
+                .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
+                .arg(&keys)
+                .args(["--local-domain", "customer.example"])
+                .args(["--srs-domain-from", "recipient"])
+                .args(["--upstream", &format!("127.0.0.1:{reinject}")])
+                .args(["--listen", &format!("relay-pack=inet:127.0.0.1:{port}")]),
+        );
+        let serving = process.wait_for_log("serving");
+        let at = serving.find("relay-pack=inet:127.0.0.1:").unwrap() + 26;
+        let port: u16 = serving[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap();
+        (process, port)
+    };
+    let (hop, pack) = signer(0);
+    let cfg = dir.join("cfg");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("srs-signing"),
+        FORWARD_ONLY_SIGNING.replace("10252", &pack.to_string()),
+    )
+    .unwrap();
+    std::fs::write(cfg.join("aliases"), "fwdalias alias-dest@dest.example\n").unwrap();
+    std::fs::write(
+        cfg.join("virtual-fwd"),
+        "list@fwd.example dest@dest.example\ninfo@customer.example cust-dest@dest.example\n",
+    )
+    .unwrap();
+    let sink = Sink::start();
+    let postfix = Postfix::start_with(
+        &dir,
+        sink.port,
+        &format!(
+            "{main}
+alias_maps = texthash:{d}/cfg/aliases
+local_recipient_maps = proxy:unix:passwd.byname $alias_maps
+virtual_alias_domains = customer.example
+virtual_alias_maps = texthash:{d}/cfg/virtual-fwd
+recipient_canonical_maps = socketmap:unix:{d}/srs:reverse
+recipient_canonical_classes = envelope_recipient",
+            main = FORWARD_ONLY_MAIN.replace("/etc/postfix", &format!("{d}/cfg")),
+        ),
+        &FORWARD_ONLY_MASTER.replace("10253", &reinject.to_string()),
+    );
+    let signed_at =
+        |sender: &str, domain: &str| srs(&keys, NOW, &["forward", "-a", domain, sender]);
+    let alice_fwd = signed_at("alice@origin.example", "fwd.example");
+    let once = |token: &str| {
+        let e = sink.wait_for(token, &postfix);
+        let copies = sink
+            .got
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.data.contains(token))
+            .count();
+        assert_eq!(copies, 1, "{token} arrived {copies} times");
+        e
+    };
+
+    // Local mailbox delivery keeps the sender.
+    assert_eq!(
+        postfix.send("alice@origin.example", &["root@fwd.example"], "f-mailbox"),
+        [250]
+    );
+    let mailbox = postfix.wait_for_mailbox("root", "f-mailbox");
+    assert!(
+        mailbox.contains("Return-Path: <alice@origin.example>"),
+        "{mailbox}"
+    );
+    // A local user writing to a remote address keeps the sender.
+    assert_eq!(
+        postfix.send("bob@fwd.example", &["carol@dest.example"], "f-outgoing"),
+        [250],
+        "{}",
+        postfix.log()
+    );
+    assert_eq!(once("f-outgoing").from, "bob@fwd.example");
+    // An /etc/aliases forward and a virtual_alias_maps forward are signed,
+    // each with the domain that forwards it.
+    assert_eq!(
+        postfix.send("alice@origin.example", &["fwdalias@fwd.example"], "f-alias"),
+        [250]
+    );
+    let e = once("f-alias");
+    assert_eq!(
+        (e.from.as_str(), e.to.as_slice()),
+        (
+            alice_fwd.as_str(),
+            &["alias-dest@dest.example".to_owned()][..]
+        )
+    );
+    assert_eq!(
+        postfix.send("alice@origin.example", &["list@fwd.example"], "f-virtual"),
+        [250]
+    );
+    assert_eq!(once("f-virtual").from, alice_fwd);
+    let alice_customer = signed_at("alice@origin.example", "customer.example");
+    assert_eq!(
+        postfix.send(
+            "alice@origin.example",
+            &["info@customer.example"],
+            "f-customer"
+        ),
+        [250]
+    );
+    let e = once("f-customer");
+    assert_eq!(
+        (e.from.as_str(), e.to.as_slice()),
+        (
+            alice_customer.as_str(),
+            &["cust-dest@dest.example".to_owned()][..]
+        )
+    );
+    // One message to a mailbox and to a forward: only the forwarded copy
+    // is signed.
+    assert_eq!(
+        postfix.send(
+            "alice@origin.example",
+            &["root@fwd.example", "list@fwd.example"],
+            "f-mixed"
+        ),
+        [250, 250]
+    );
+    assert_eq!(once("f-mixed").from, alice_fwd);
+    let mailbox = postfix.wait_for_mailbox("root", "f-mixed");
+    let copy = &mailbox[mailbox[..mailbox.find("f-mixed").unwrap()]
+        .rfind("Return-Path:")
+        .unwrap()..];
+    assert!(
+        copy.starts_with("Return-Path: <alice@origin.example>"),
+        "{copy}"
+    );
+    // Bounces to the SRS addresses, of either domain, reach alice.
+    for (address, token) in [
+        (&alice_fwd, "f-bounce"),
+        (&alice_customer, "f-bounce-customer"),
+    ] {
+        assert_eq!(postfix.send("", &[address], token), [250], "{address}");
+        let e = once(token);
+        assert_eq!(
+            (e.from.as_str(), e.to.as_slice()),
+            ("", &["alice@origin.example".to_owned()][..])
+        );
+    }
+    assert!(
+        !postfix.log().contains("mail forwarding loop"),
+        "{}",
+        postfix.log()
+    );
+
+    // The signing hop down: the forward waits in the queue, deferred,
+    // and leaves signed once the hop is back.
+    let mut hop = hop;
+    let _ = hop.child.kill();
+    let _ = hop.child.wait();
+    assert_eq!(
+        postfix.send("alice@origin.example", &["list@fwd.example"], "f-down"),
+        [250]
+    );
+    postfix.wait_for_log(&["status=deferred", &format!("127.0.0.1[127.0.0.1]:{pack}")]);
+    assert!(
+        sink.got
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|m| !m.data.contains("f-down")),
+        "sent while the signing hop was down"
+    );
+    let (_hop, _) = signer(pack);
+    let flushed = postfix.postfix("flush");
+    assert!(flushed.status.success());
+    assert_eq!(once("f-down").from, alice_fwd);
+}
+
+/// docs/policy.md holds the forward-only lines the test runs, verbatim.
+#[test]
+fn the_forward_only_lines_are_these() {
+    let policy =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/policy.md")).unwrap();
+    for lines in [FORWARD_ONLY_MAIN, FORWARD_ONLY_SIGNING, FORWARD_ONLY_MASTER] {
+        assert!(policy.contains(lines), "docs/policy.md lacks:\n{lines}");
+    }
+}
+
+/// docs/policy.md's forward-only lines: main.cf, the signing map, master.cf.
+const FORWARD_ONLY_MAIN: &str = "sender_dependent_relayhost_maps = regexp:/etc/postfix/srs-signing";
+const FORWARD_ONLY_SIGNING: &str = r"# mail from a foreign sender to a remote address goes through the signing hop
+if !/@fwd\.example$/
+if !/@customer\.example$/
+/@/    [127.0.0.1]:10252
+endif
+endif
+";
+const FORWARD_ONLY_MASTER: &str = "127.0.0.1:10253 inet n - n - - smtpd
+  -o receive_override_options=no_address_mappings
+  -o smtpd_milters=
+";

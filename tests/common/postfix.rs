@@ -17,6 +17,11 @@ pub struct Postfix {
 
 impl Postfix {
     pub fn start(dir: &Path, sink: u16, maps: &str) -> Postfix {
+        Postfix::start_with(dir, sink, maps, "")
+    }
+
+    /// Like [`Postfix::start`], with `services` (lines) added to master.cf.
+    pub fn start_with(dir: &Path, sink: u16, maps: &str, services: &str) -> Postfix {
         let smtpd = super::free_port();
         let cfg = dir.join("cfg");
         std::fs::create_dir_all(&cfg).unwrap();
@@ -45,6 +50,7 @@ local_recipient_maps = proxy:unix:passwd.byname
 virtual_alias_maps = texthash:{d}/cfg/virtual
 maillog_file = {d}/maillog
 maillog_file_prefixes = {d}
+mail_spool_directory = {d}/mail
 {maps}
 "
             ),
@@ -77,9 +83,15 @@ maillog_file_prefixes = {d}
                 "{service} {kind} {private} {unpriv} n {wakeup} {limit} {command}\n"
             ));
         }
+        master.push_str(services);
         std::fs::write(cfg.join("master.cf"), master).unwrap();
         std::fs::write(cfg.join("virtual"), "list@fwd.example dest@dest.example\n").unwrap();
         std::fs::create_dir_all(dir.join("queue")).unwrap();
+        // Local mailboxes (mail_spool_directory below), written by the
+        // recipients' users.
+        std::fs::create_dir_all(dir.join("mail")).unwrap();
+        std::fs::set_permissions(dir.join("mail"), std::fs::Permissions::from_mode(0o1777))
+            .unwrap();
         std::fs::create_dir_all(dir.join("data")).unwrap();
         if let Ok(Some(user)) = nix::unistd::User::from_name("postfix") {
             std::os::unix::fs::chown(
@@ -160,6 +172,57 @@ maillog_file_prefixes = {d}
         token: Option<&str>,
         headers: &str,
     ) -> (Vec<u16>, Option<u16>) {
+        let text = token.map(|t| format!("{headers}Subject: {t}\r\n\r\n{t}\r\n"));
+        self.transaction_text(from, to, text.as_deref())
+    }
+
+    /// Waits (at most 60 s) for the mailbox of local user `user` to hold
+    /// `token`, and gives the mailbox.
+    pub fn wait_for_mailbox(&self, user: &str, token: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let mailbox =
+                std::fs::read_to_string(self.dir.join("mail").join(user)).unwrap_or_default();
+            if mailbox.contains(token) {
+                return mailbox;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{token} never reached {user}'s mailbox; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits (at most 60 s) for a log line holding every one of `parts`.
+    pub fn wait_for_log(&self, parts: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(l) = self
+                .log()
+                .lines()
+                .find(|l| parts.iter().all(|p| l.contains(p)))
+            {
+                return l.to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {parts:?}; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// One SMTP transaction whose message is `text` (CRLF-ended lines,
+    /// without the final dot), as `transaction` gives its reply codes.
+    pub fn transaction_text(
+        &self,
+        from: &str,
+        to: &[&str],
+        text: Option<&str>,
+    ) -> (Vec<u16>, Option<u16>) {
         let conn = TcpStream::connect(("127.0.0.1", self.smtpd)).unwrap();
         conn.set_read_timeout(Some(Duration::from_secs(60)))
             .unwrap();
@@ -191,15 +254,12 @@ maillog_file_prefixes = {d}
             })
             .collect();
         let mut data = None;
-        if let (Some(token), true) = (token, codes.contains(&250)) {
+        if let (Some(text), true) = (text, codes.contains(&250)) {
             out.write_all(b"DATA\r\n").unwrap();
             let code = reply();
             data = Some(code);
             if code == 354 {
-                out.write_all(
-                    format!("{headers}Subject: {token}\r\n\r\n{token}\r\n.\r\n").as_bytes(),
-                )
-                .unwrap();
+                out.write_all(format!("{text}.\r\n").as_bytes()).unwrap();
                 data = Some(reply());
             }
         }
