@@ -23,7 +23,7 @@ _srsd() {
 
     case "${cmd}" in
         srsd)
-            opts="-c -d -l -k -t -v -h -V --config --domain --listen --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --original-envelope --database --database-when --socket-mode --max-connections --idle-timeout --request-timeout --drain-timeout --allow-non-loopback --line-keep-alive --milter-rewrite --bounce-policy --milter-rewrite-to --bounce-exempt --milter-reject-invalid --milter-reject-bounce --upstream --upstream-protocol --upstream-connect-timeout --upstream-timeout --relay-domain --user --group --chroot --pid-file --socket-owner --socket-group --log --syslog-socket --background --log-level --now --check-config --help --version"
+            opts="-c -d -l -k -t -v -h -V --config --domain --listen --secret-file --secret --separator --hash-length --hash-min --max-age --local-domain --local-domains-file --always-rewrite --hash-alphabet --accept-perl-newline-keys --address-form --original-envelope --database --database-when --socket-mode --max-connections --idle-timeout --request-timeout --drain-timeout --allow-non-loopback --line-keep-alive --milter-rewrite --bounce-policy --srs-domain-from --milter-rewrite-to --bounce-exempt --milter-reject-invalid --milter-reject-bounce --upstream --upstream-protocol --upstream-connect-timeout --upstream-timeout --relay-domain --user --group --chroot --pid-file --socket-owner --socket-group --log --syslog-socket --background --log-level --now --check-config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,6 +135,10 @@ _srsd() {
                     ;;
                 --bounce-policy)
                     COMPREPLY=($(compgen -W "off data rcpt" -- "${cur}"))
+                    return 0
+                    ;;
+                --srs-domain-from)
+                    COMPREPLY=($(compgen -W "fixed recipient" -- "${cur}"))
                     return 0
                     ;;
                 --bounce-exempt)

@@ -28,9 +28,11 @@ complete -c srsd -l request-timeout -d 'Seconds a request may take from its firs
 complete -c srsd -l drain-timeout -d 'Seconds connections get at shutdown to finish their replies before they are cut off [default: 5]' -r
 complete -c srsd -l milter-rewrite -d 'Which senders the milter signs: every one the forward rules rewrite, or only mail with a recipient that is not local [default: always]' -r -f -a "always\t'Every sender the forward rules rewrite (the sendmail SRS guide\'s rule)'
 forwarded\t'Only when at least one recipient is not local'"
-complete -c srsd -l bounce-policy -d 'When the milter refuses a bounce (null sender) to a local address that carries no SRS signature [default: data]' -r -f -a "off\t'Never refuse a bounce for want of a signature'
+complete -c srsd -l bounce-policy -d 'When the milter refuses a bounce (null sender) to a local address that carries no SRS signature; data and rcpt need --always-rewrite [default: off]' -r -f -a "off\t'Never refuse a bounce for want of a signature'
 data\t'Refuse at DATA, so address probes (RCPT without DATA) still pass'
 rcpt\t'Refuse at RCPT'"
+complete -c srsd -l srs-domain-from -d 'Which domain the milter and the relay-pack service sign with: always --domain, or the domain of the local recipient that forwards the mail [default: fixed]' -r -f -a "fixed\t'Always --domain'
+recipient\t'The domain of the first local recipient (milter), or of the first recipient\'s ORCPT (relay-pack), when it is --domain or a local domain'"
 complete -c srsd -l bounce-exempt -d 'A local part that always takes bounces, as postmaster does (repeatable)' -r
 complete -c srsd -l milter-reject-invalid -d 'The milter\'s reply to a forged, expired or malformed SRS recipient [default: 550 5.1.1 Invalid SRS address]' -r
 complete -c srsd -l milter-reject-bounce -d 'The milter\'s reply to a forged bounce [default: 554 5.7.1 Bounce to an address this site never used as a sender]' -r

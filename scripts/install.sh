@@ -40,6 +40,10 @@ for page in man/*.[158]; do
     put 0644 "$page" "$root/share/man/man$section/${page#man/}"
 done
 
+for doc in README.md docs/*.md; do
+    put 0644 "$doc" "$root/share/doc/mail-srs/${doc#docs/}"
+done
+
 for p in srs srsd srsc srs-forwarder srs-reverser; do
     put 0644 "completions/$p.bash" "$root/share/bash-completion/completions/$p"
     put 0644 "completions/_$p" "$root/share/zsh/site-functions/_$p"

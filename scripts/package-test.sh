@@ -45,6 +45,7 @@ keys=/etc/mail-srs/srs-keys
 secret=$(cat "$keys")
 man -w srsd | grep -qx /usr/share/man/man8/srsd.8.gz || fail "man -w srsd: $(man -w srsd)"
 [ -f /lib/systemd/system/srsrelay.service ] && [ -f /etc/default/srsrelay ] || fail "srsrelay's unit or defaults missing"
+[ -f /usr/share/doc/mail-srs/policy.md ] || fail "docs/policy.md is not installed (srsd(8) points to it)"
 
 # As installed, the configuration is refused for its placeholder domain;
 # with a domain, it checks out against the installed keys.

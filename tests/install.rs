@@ -96,7 +96,10 @@ fn installs_into_destdir() {
     let usr_text = usr.display().to_string();
     assert!(
         said.contains(&format!("installed {usr_text}/sbin/srsd\n"))
-            && said.contains(&format!("installed {usr_text}/share/man/man8/srsd.8\n")),
+            && said.contains(&format!("installed {usr_text}/share/man/man8/srsd.8\n"))
+            && said.contains(&format!(
+                "installed {usr_text}/share/doc/mail-srs/policy.md\n"
+            )),
         "{said}"
     );
     // Under DESTDIR no key is made: it would ship in the package.
