@@ -842,6 +842,56 @@ fn background_returns_once_ready() {
     assert_eq!(o.status.code(), Some(78));
 }
 
+/// `background = yes` in a configuration file: the detached copy reads the
+/// same file and serves, without detaching again, so one srsd runs; the
+/// private start-up directory is gone once the command returns.
+#[test]
+fn background_in_a_configuration_file_detaches_once() {
+    let s = Setup::new();
+    let tmp = s.dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let conf = s.dir.path().join("srsd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "background = yes\ndomain = fwd.example\nsecret-file = {}\nlisten = socketmap=unix:{}\n",
+            s.keys().display(),
+            s.socketmap
+        ),
+    )
+    .unwrap();
+    // Standard error to a file: the daemon keeps it, so a pipe would not end.
+    let said = s.dir.path().join("stderr");
+    let status = Command::new(env!("CARGO_BIN_EXE_srsd"))
+        .args(["-c", conf.to_str().unwrap()])
+        .env("TMPDIR", &tmp)
+        .stderr(std::fs::File::create(&said).unwrap())
+        .status()
+        .unwrap();
+    let stderr = std::fs::read_to_string(&said).unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    // The processes whose command line names this configuration file.
+    let running: Vec<i32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|pid: &i32| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                c.split(|&b| b == 0)
+                    .any(|arg| arg == conf.as_os_str().as_encoded_bytes())
+            })
+        })
+        .collect();
+    for pid in &running {
+        let _ = kill(Pid::from_raw(*pid), Signal::SIGTERM);
+    }
+    assert_eq!(running.len(), 1, "srsd processes: {running:?}");
+    // The command's lines; the daemon's own log shares the file.
+    let running_line = format!("srsd: running in the background as process {}", running[0]);
+    assert!(stderr.lines().any(|l| l == running_line), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+}
+
 /// A keys file given as the configuration, a secret where a key, a yes/no or
 /// a number belongs, a line without '=': the error names file, line and key,
 /// never the secret, at start-up and in the log of a reload.

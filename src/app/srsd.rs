@@ -21,11 +21,15 @@ pub fn main(args: Vec<OsString>, prog: &'static str) -> Exit {
     if cli.check_config {
         return cli.check_and_report(prog);
     }
-    if cli.background {
-        return background::start_logged(&args, cli.log == LogTo::Stderr, Duration::from_secs(30));
-    }
-    if std::env::var_os(background::CHILD_ENV).is_some() {
+    if background::is_detached_copy() {
         background::detach();
+    } else if cli.background {
+        return background::start_logged(
+            prog,
+            &args,
+            cli.log == LogTo::Stderr,
+            Duration::from_secs(30),
+        );
     }
     // Before any thread: a SIGHUP from now on waits for the handler.
     let signals = match OsSignals::block() {

@@ -24,8 +24,9 @@ pub enum Started {
 /// Starts `args` (with the program name, without `--background`) detached and
 /// waits up to `wait` for it to be ready.
 pub fn start(args: &[OsString], wait: Duration) -> io::Result<Started> {
-    let dir = tempfile_dir()?;
-    let path = dir.join("notify");
+    // Private (0700), named at random, and removed when dropped.
+    let dir = tempfile::Builder::new().prefix("srsd-start-").tempdir()?;
+    let path = dir.path().join("notify");
     let socket = UnixDatagram::bind(&path)?;
     socket.set_read_timeout(Some(Duration::from_millis(100)))?;
     let exe = std::env::current_exe()?;
@@ -58,8 +59,16 @@ pub fn start(args: &[OsString], wait: Duration) -> io::Result<Started> {
             ));
         }
     };
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(socket);
+    let _ = dir.close();
     result
+}
+
+/// Whether this process is the detached copy [`start`] runs: it serves,
+/// and never detaches again, whatever its settings say (`background = yes`
+/// in a configuration file reaches the copy too).
+pub fn is_detached_copy() -> bool {
+    std::env::var_os(CHILD_ENV).is_some()
 }
 
 /// In the detached copy: leave the terminal's session.
@@ -67,26 +76,24 @@ pub fn detach() {
     let _ = nix::unistd::setsid();
 }
 
-fn tempfile_dir() -> io::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("srsd-start-{}", std::process::id()));
-    std::fs::create_dir(&dir)?;
-    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
-    Ok(dir)
-}
-
 /// `--background`: starts the detached copy and says how it went on
 /// standard error, with the exit status to return. `log_to_terminal` warns
 /// that log messages will still go to this terminal.
-pub fn start_logged(args: &[OsString], log_to_terminal: bool, wait: Duration) -> crate::exit::Exit {
+pub fn start_logged(
+    prog: &str,
+    args: &[OsString],
+    log_to_terminal: bool,
+    wait: Duration,
+) -> crate::exit::Exit {
     use crate::exit::Exit;
     if log_to_terminal {
         eprintln!(
-            "srsd: warning: in the background, log messages go to this terminal for as long as it exists; use --log syslog"
+            "{prog}: warning: in the background, log messages go to this terminal for as long as it exists; use --log syslog"
         );
     }
     match start(args, wait) {
         Ok(Started::Ready(pid)) => {
-            eprintln!("srsd: running in the background as process {pid}");
+            eprintln!("{prog}: running in the background as process {pid}");
             Exit::Ok
         }
         Ok(Started::Exited(code)) => match code.and_then(|c| u8::try_from(c).ok()) {
@@ -96,7 +103,7 @@ pub fn start_logged(args: &[OsString], log_to_terminal: bool, wait: Duration) ->
             _ => Exit::Unavailable,
         },
         Err(e) => {
-            eprintln!("srsd: cannot start in the background: {e}");
+            eprintln!("{prog}: cannot start in the background: {e}");
             Exit::Unavailable
         }
     }
