@@ -7,7 +7,7 @@
 use std::io::{self, BufRead, Read, Write};
 use std::time::SystemTime;
 
-use crate::protocol::{Answer, Lookup, Outcome};
+use crate::engine::{Answer, Lookup, Outcome};
 use crate::srs::{Explanation, Form, Srs, overlong_local_part};
 
 /// Longest input line read from a stream, in bytes; longer lines are refused.
@@ -55,7 +55,7 @@ pub struct Batch<'a, W: Write, D: Write> {
     diag: D,
     prog: &'a str,
     style: Style,
-    store: Option<crate::protocol::Store<'a>>,
+    store: Option<crate::engine::Store<'a>>,
     report: Report,
 }
 
@@ -101,7 +101,7 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
     }
 
     /// Stores senders in (and reverses keys from) the address database.
-    pub fn stored(mut self, store: Option<crate::protocol::Store<'a>>) -> Self {
+    pub fn stored(mut self, store: Option<crate::engine::Store<'a>>) -> Self {
         self.store = store;
         self
     }

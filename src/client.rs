@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::protocol::{Direction, netstring, socketmap, tcp_table};
+use crate::protocol::{netstring, socketmap, tcp_table};
+
+use crate::engine::Direction;
 
 /// Where the daemon listens.
 #[derive(Clone, Debug, PartialEq, Eq)]

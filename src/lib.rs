@@ -23,6 +23,7 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod database;
+pub mod engine;
 pub mod envelope;
 pub mod exit;
 pub mod log;

@@ -13,7 +13,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use crate::protocol::{Direction, Outcome, PROTOCOLS, Record};
+use crate::engine::{Direction, Outcome, Record};
 use crate::srs::ReverseError;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -71,25 +71,27 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Counters at zero for a daemon started at `started`.
-    pub fn new(started: SystemTime) -> Metrics {
+    /// Counters at zero for a daemon started at `started` serving
+    /// `protocols`: each one's name, and whether its requests are lookups.
+    pub fn new(
+        started: SystemTime,
+        protocols: impl IntoIterator<Item = (&'static str, bool)>,
+    ) -> Metrics {
         let mut registry = Registry::with_prefix("srsd");
         let requests = Family::<RequestLabels, Counter>::default();
         let forgeries = Family::<ReasonLabels, Counter>::default();
         let reloads = Family::<ResultLabels, Counter>::default();
         let connections = Family::<ProtocolLabels, Gauge>::default();
         let uptime = Gauge::default();
-        for wire in PROTOCOLS {
-            connections.get_or_create_owned(&ProtocolLabels {
-                protocol: wire.name(),
-            });
-            if !wire.looks_up() {
+        for (protocol, looks_up) in protocols {
+            connections.get_or_create_owned(&ProtocolLabels { protocol });
+            if !looks_up {
                 continue;
             }
             for direction in Direction::ALL {
                 for outcome in Outcome::ALL {
                     requests.get_or_create_owned(&RequestLabels {
-                        protocol: wire.name(),
+                        protocol,
                         direction: direction.name(),
                         outcome: outcome.name(),
                     });
@@ -318,12 +320,12 @@ pub fn summary(samples: &[Sample]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Lookup;
+    use crate::engine::Lookup;
 
     #[test]
     fn every_series_starts_at_zero_and_counts() {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let m = Metrics::new(t0);
+        let m = Metrics::new(t0, crate::protocol::names());
         let srs = crate::Srs::new(&["k"], crate::Options::default()).unwrap();
         let lookup = Lookup::new(&srs, "fwd.example", t0);
         lookup.map(Direction::Forward, "a@b.example");

@@ -8,9 +8,9 @@ use std::io;
 use std::time::SystemTime;
 
 use crate::cli::helpers::{Common, ForwarderCli, ReverserCli};
+use crate::engine::{Answer, Lookup, NotRewritten};
 use crate::envelope::{self, Head};
 use crate::exit::Exit;
-use crate::protocol::{Answer, Lookup, NotRewritten};
 use crate::reinject::reinject;
 use crate::srs::{Form, Srs, overlong_local_part};
 
@@ -39,7 +39,7 @@ fn codec(prog: &str, common: &Common, our_domain: Option<&str>) -> Result<Srs, E
 fn database(
     prog: &str,
     common: &Common,
-) -> Result<Option<(crate::database::Database, crate::protocol::StoreWhen)>, Exit> {
+) -> Result<Option<(crate::database::Database, crate::engine::StoreWhen)>, Exit> {
     common.codec.database().map_err(|e| defer(prog, e))
 }
 
@@ -103,7 +103,7 @@ pub fn forward(cli: &ForwarderCli) -> Exit {
         let mut lookup = Lookup::new(&srs, &alias, SystemTime::now());
         lookup.store = db
             .as_ref()
-            .map(|(db, when)| crate::protocol::Store::new(db, *when, &srs));
+            .map(|(db, when)| crate::engine::Store::new(db, *when, &srs));
         match lookup.forward(&sender, &alias, Form::External) {
             Answer::Found(a) => {
                 if let Some(len) = overlong_local_part(&a) {

@@ -100,7 +100,7 @@ fn warn(w: &Warning) {
 }
 
 /// The address database and when to store in it, from the options.
-type Db = Option<(crate::database::Database, crate::protocol::StoreWhen)>;
+type Db = Option<(crate::database::Database, crate::engine::StoreWhen)>;
 
 /// The codec and the address database, from the options.
 fn setup(codec: &CodecArgs) -> Result<(Srs, Db), SetupError> {
@@ -138,7 +138,7 @@ fn answer(
 ) -> Exit {
     let store = db
         .as_ref()
-        .map(|(db, when)| crate::protocol::Store::new(db, *when, srs));
+        .map(|(db, when)| crate::engine::Store::new(db, *when, srs));
     let interactive = addresses.is_empty() && io::stdin().is_terminal();
     let out: Box<dyn Write> = if interactive {
         Box::new(LineWriter::new(io::stdout().lock()))

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::cli::srsc::{Cli, Request};
 use crate::client::{Client, ClientError, Reply, Target};
+use crate::engine::Direction;
 use crate::exit::Exit;
-use crate::protocol::Direction;
 use clap::Parser;
 
 const PROG: &str = "srsc";

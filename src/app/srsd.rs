@@ -59,11 +59,7 @@ pub fn main(args: Vec<OsString>, prog: &'static str) -> Exit {
         }
     };
     warnings.iter().for_each(|w| log::warn!("{w}"));
-    if cli
-        .listeners()
-        .iter()
-        .any(|l| l.protocol.wire().relay().is_some())
-    {
+    if cli.listeners().iter().any(|l| l.protocol.relays()) {
         report_keys(&cli);
     }
     crate::daemon::raise_open_files_limit();

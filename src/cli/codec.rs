@@ -215,7 +215,7 @@ impl CodecArgs {
     /// is only read, to reverse the addresses it holds keys for.
     pub fn database(
         &self,
-    ) -> Result<Option<(crate::database::Database, crate::protocol::StoreWhen)>, SetupError> {
+    ) -> Result<Option<(crate::database::Database, crate::engine::StoreWhen)>, SetupError> {
         let storing = self.original_envelope == Some(EnvelopeArg::Database);
         let Some(spec) = &self.database else {
             return if storing {
@@ -226,9 +226,9 @@ impl CodecArgs {
         };
         let db = crate::database::Database::open(spec)?;
         let when = match (storing, self.database_when) {
-            (false, _) => crate::protocol::StoreWhen::Never,
-            (true, Some(DatabaseWhenArg::TooLong)) => crate::protocol::StoreWhen::TooLong,
-            (true, _) => crate::protocol::StoreWhen::Always,
+            (false, _) => crate::engine::StoreWhen::Never,
+            (true, Some(DatabaseWhenArg::TooLong)) => crate::engine::StoreWhen::TooLong,
+            (true, _) => crate::engine::StoreWhen::Always,
         };
         Ok(Some((db, when)))
     }

@@ -81,8 +81,8 @@ impl Cli {
     /// The socket path or address to connect to for requests in
     /// `direction`. tcp-table without `--connect` uses postsrsd 1.x's ports
     /// on 127.0.0.1: 10001 to forward, 10002 to reverse.
-    pub fn target(&self, direction: crate::protocol::Direction) -> Target {
-        use crate::protocol::Direction;
+    pub fn target(&self, direction: crate::engine::Direction) -> Target {
+        use crate::engine::Direction;
         match (&self.connect, &self.socket, self.protocol) {
             (Some(addr), _, _) => Target::Tcp(*addr),
             (None, Some(path), _) => Target::Unix(path.clone()),
@@ -110,7 +110,7 @@ impl Cli {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Direction;
+    use crate::engine::Direction;
 
     #[test]
     fn tcp_table_defaults_to_postsrsd_ports() {

@@ -626,10 +626,7 @@ impl Cli {
                 "domain {PLACEHOLDER_DOMAIN} is the example configuration's placeholder: set domain to your forwarding domain"
             ));
         }
-        let relays = self
-            .listeners()
-            .iter()
-            .any(|l| l.protocol.wire().relay().is_some());
+        let relays = self.listeners().iter().any(|l| l.protocol.relays());
         if relays && self.upstream.as_deref().unwrap_or_default().is_empty() {
             refused
                 .push("relay-pack and relay-unpack listeners need --upstream HOST:PORT".to_owned());
@@ -651,7 +648,7 @@ impl Cli {
             // host is its usual client.
             if let crate::daemon::Address::Inet(addr) = &spec.address
                 && !addr.ip().is_loopback()
-                && spec.protocol.wire().looks_up()
+                && spec.protocol.looks_up()
             {
                 if self.allow_non_loopback {
                     warnings.push(format!(

@@ -40,6 +40,16 @@ impl Protocol {
         self.0
     }
 
+    /// Whether it is one of srsrelay's services.
+    pub fn relays(self) -> bool {
+        matches!(self.0.service(), crate::protocol::Service::Relay(_))
+    }
+
+    /// Whether its requests are lookups (it mints SRS addresses).
+    pub fn looks_up(self) -> bool {
+        matches!(self.0.service(), crate::protocol::Service::Lookups(_))
+    }
+
     /// The protocol called `name`.
     pub fn named(name: &str) -> Option<Protocol> {
         PROTOCOLS

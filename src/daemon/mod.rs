@@ -27,8 +27,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
+use crate::engine::{self, Lookup, store::Replayable};
 use crate::metrics::Metrics;
-use crate::protocol::Lookup;
+use crate::protocol::Service;
+use crate::protocol::metrics::MetricsSession;
 use crate::srs::Srs;
 use idle::Reaper;
 pub use listen::{Address, Bound, ListenSpec, Protocol};
@@ -44,7 +46,7 @@ pub struct State {
     /// The address database, if one is configured.
     pub database: Option<Arc<crate::database::Database>>,
     /// Which senders go to the database.
-    pub store_when: crate::protocol::StoreWhen,
+    pub store_when: crate::engine::StoreWhen,
 }
 
 impl State {
@@ -54,15 +56,15 @@ impl State {
             srs,
             domain,
             database: None,
-            store_when: crate::protocol::StoreWhen::Never,
+            store_when: crate::engine::StoreWhen::Never,
         }
     }
 
     /// How lookups use the database.
-    pub fn store(&self) -> Option<crate::protocol::Store<'_>> {
+    pub fn store(&self) -> Option<crate::engine::Store<'_>> {
         self.database
             .as_deref()
-            .map(|db| crate::protocol::Store::new(db, self.store_when, &self.srs))
+            .map(|db| crate::engine::Store::new(db, self.store_when, &self.srs))
     }
 }
 
@@ -80,7 +82,7 @@ impl Shared {
     pub fn new(state: State, started: SystemTime) -> Shared {
         Shared {
             state: Arc::new(RwLock::new(Arc::new(state))),
-            metrics: Arc::new(Metrics::new(started)),
+            metrics: Arc::new(Metrics::new(started, crate::protocol::names())),
         }
     }
 
@@ -433,18 +435,21 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     log::debug!("{} connection opened by {client}", protocol.name());
     let metrics = ctx.shared.metrics();
     metrics.connection(protocol.name(), 1);
-    if let Some(side) = protocol.wire().relay() {
-        relay::connection(stream, client, side, protocol, ctx).await;
-        metrics.connection(protocol.name(), -1);
-        log::debug!("{} connection closed ({client})", protocol.name());
-        return;
-    }
+    let mut session = match protocol.wire().service() {
+        Service::Lookups(session) => session,
+        Service::Metrics => Box::new(MetricsSession(ctx.shared.metrics.clone())),
+        Service::Relay(side) => {
+            relay::connection(stream, client, side, protocol, ctx).await;
+            metrics.connection(protocol.name(), -1);
+            log::debug!("{} connection closed ({client})", protocol.name());
+            return;
+        }
+    };
     let guard = ctx.reaper.register(stream.as_raw_fd());
     let mut input = Vec::with_capacity(512);
     let mut out = Vec::with_capacity(512);
     let mut chunk = [0u8; 4096];
     let mut linger = false;
-    let mut session = protocol.wire().open();
     loop {
         let n = match stream.read(&mut chunk).await {
             Ok(n) if n > 0 => n,
@@ -454,7 +459,7 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
         guard.pending(true);
         input.extend_from_slice(&chunk[..n]);
         let state = ctx.shared.load();
-        let mut step = SessionStep {
+        let mut call = SessionCall {
             session: &mut session,
             input: &input,
             out: &mut out,
@@ -464,7 +469,7 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
             protocol,
             name: client,
         };
-        let progress = serve_step(ctx, who, &state, ctx.clock.now(), &mut step).await;
+        let progress = serve_call(ctx, who, &state, ctx.clock.now(), &mut call).await;
         if progress.oversized > 0 {
             ctx.oversized.warn(format_args!(
                 "{} answer(s) over the {} protocol's length limit refused",
@@ -508,88 +513,37 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     log::debug!("{} connection closed ({client})", protocol.name());
 }
 
-/// How many times one input may be served again for database answers (a
-/// lookup may depend on an earlier one's answer); after that, lookups
-/// still lacking an answer answer a temporary failure.
-const MAX_ROUNDS: usize = 4;
-
-/// One call of a connection's protocol over the input it holds, which can
-/// be undone and made again (see [`crate::protocol::Prepared`]).
-pub(crate) trait Step {
-    /// What [`Step::undo`] needs to put the connection back as it is now.
-    type Mark;
-    /// What the call says (bytes consumed, closing).
-    type Output;
-    /// Remembers the connection as it is now.
-    fn mark(&self) -> Self::Mark;
-    /// Puts the connection back as `mark` found it, output included.
-    fn undo(&mut self, mark: Self::Mark);
-    /// Serves the input with `lookup`.
-    fn serve(&mut self, lookup: &Lookup<'_>) -> Self::Output;
-}
-
-/// Who a step serves, for the metrics and the log.
+/// Who a call serves, for the metrics and the log.
 pub(crate) struct Client<'a> {
     protocol: Protocol,
     name: &'a str,
 }
 
-/// Serves `step` with `state` at `now`, and counts what its lookups did.
-/// With an address database, the database's answers are got first and
-/// without blocking this thread: the step is served, undone when it
-/// lacked answers, and served again once the database has given them.
-async fn serve_step<S: Step>(
+/// Serves `call` with `state` at `now` (see [`engine::store::serve`]), and
+/// counts what its lookups did.
+async fn serve_call<C: Replayable>(
     ctx: &Context,
     client: Client<'_>,
     state: &State,
     now: SystemTime,
-    step: &mut S,
-) -> S::Output {
-    let metrics = ctx.shared.metrics();
-    let (Some(db), Some(lifetime)) = (state.database.as_deref(), state.store().map(|s| s.lifetime))
-    else {
-        let mut lookup = Lookup::new(&state.srs, &state.domain, now);
-        lookup.metrics = Some(metrics);
-        let output = step.serve(&lookup);
-        record(ctx, client.protocol, client.name, &lookup);
-        return output;
-    };
-    let mut prepared = crate::protocol::Prepared::default();
-    let mut round = 1;
-    loop {
-        let mark = step.mark();
-        let wanted = {
-            let mut lookup = Lookup::new(&state.srs, &state.domain, now);
-            lookup.metrics = Some(metrics);
-            lookup.store = state.store().map(|store| crate::protocol::Store {
-                prepared: Some(&prepared),
-                ..store
-            });
-            let output = step.serve(&lookup);
-            let wanted = prepared.finish();
-            if wanted.is_empty() || round == MAX_ROUNDS {
-                record(ctx, client.protocol, client.name, &lookup);
-                return output;
-            }
-            wanted
-        };
-        step.undo(mark);
-        let done = db.run(wanted.clone(), lifetime, now).await;
-        prepared.add(wanted, done);
-        round += 1;
-    }
+    call: &mut C,
+) -> C::Output {
+    let (output, done) =
+        engine::store::serve(&state.srs, &state.domain, now, state.store(), call).await;
+    record_done(ctx, client.protocol, client.name, &done);
+    output
 }
 
 /// A map protocol's or the milter's call: the session, the input, the
 /// replies.
-struct SessionStep<'a> {
+struct SessionCall<'a> {
     session: &'a mut Box<dyn crate::protocol::Session>,
     input: &'a [u8],
     out: &'a mut Vec<u8>,
     settings: &'a crate::protocol::Settings,
 }
 
-impl Step for SessionStep<'_> {
+impl Replayable for SessionCall<'_> {
     type Mark = (Box<dyn crate::protocol::Session>, usize);
     type Output = crate::protocol::Progress;
 
@@ -610,11 +564,7 @@ impl Step for SessionStep<'_> {
 
 /// Counts what the lookups of one call did, and logs the refusals worth it
 /// with the address and the client.
-fn record(ctx: &Context, protocol: Protocol, client: &str, lookup: &Lookup<'_>) {
-    record_done(ctx, protocol, client, &lookup.record);
-}
-
-fn record_done(ctx: &Context, protocol: Protocol, client: &str, done: &crate::protocol::Record) {
+fn record_done(ctx: &Context, protocol: Protocol, client: &str, done: &crate::engine::Record) {
     let metrics = ctx.shared.metrics();
     metrics.add(protocol.name(), done);
     for refusal in done.take_refusals() {

@@ -8,7 +8,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{Context, Protocol};
-use crate::protocol::Lookup;
+use crate::engine::Lookup;
+use crate::engine::store::Replayable;
 use crate::protocol::relay::{self, RelaySession, Side};
 
 /// Client bytes held unread at most (a client that sends while a DATA
@@ -88,7 +89,7 @@ pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
             );
         }
         // A reply may let the client's held bytes be read (after a 354).
-        let mut step = ClientStep {
+        let mut call = ClientCall {
             session: &mut session,
             held: &from_client,
             to_client: &mut to_client,
@@ -99,7 +100,7 @@ pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
             protocol,
             name: who,
         };
-        let down = super::serve_step(ctx, client_of, &state, now, &mut step).await;
+        let down = super::serve_call(ctx, client_of, &state, now, &mut call).await;
         from_client.drain(..down.consumed);
         guard.pending(!from_client.is_empty());
         if !to_upstream.is_empty() {
@@ -129,7 +130,7 @@ pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
 }
 
 /// The session's call over what the client sent.
-struct ClientStep<'a> {
+struct ClientCall<'a> {
     session: &'a mut RelaySession,
     held: &'a [u8],
     to_client: &'a mut Vec<u8>,
@@ -137,7 +138,7 @@ struct ClientStep<'a> {
     settings: &'a relay::RelaySettings,
 }
 
-impl super::Step for ClientStep<'_> {
+impl Replayable for ClientCall<'_> {
     type Mark = (RelaySession, usize, usize);
     type Output = relay::Step;
 

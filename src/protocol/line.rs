@@ -3,7 +3,9 @@
 //! address or `ERROR: <message>`. Perl's srsd closes after each reply and Exim
 //! reads to end of file, so that is the default here too.
 
-use super::{Answer, Lookup, Progress};
+use super::Progress;
+
+use crate::engine::{Answer, Lookup};
 use crate::srs::Form;
 
 pub use super::MAX_LINE;
@@ -18,24 +20,10 @@ impl super::Wire for Line {
         "line"
     }
 
-    fn open(&self) -> Box<dyn super::Session> {
-        Box::new(Line)
-    }
-}
-
-impl super::Session for Line {
-    fn fork(&self) -> Box<dyn super::Session> {
-        Box::new(*self)
-    }
-
-    fn serve(
-        &mut self,
-        input: &[u8],
-        lookup: &Lookup<'_>,
-        settings: &super::Settings,
-        out: &mut Vec<u8>,
-    ) -> Progress {
-        serve(input, lookup, settings.line_keep_alive, out)
+    fn service(&self) -> super::Service {
+        super::Service::Lookups(Box::new(super::Stateless(
+            |input, lookup, settings, out| serve(input, lookup, settings.line_keep_alive, out),
+        )))
     }
 }
 

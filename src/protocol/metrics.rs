@@ -5,7 +5,13 @@
 //! read under the daemon's limits is the whole protocol, and the daemon's
 //! reaper, connection slots and drain then apply to it like any other.
 
-use super::{Lookup, Progress};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::Progress;
+
+use crate::engine::Lookup;
+use crate::metrics::Metrics;
 
 /// The longest request head read (request line and headers).
 pub const MAX_HEAD: usize = 8192;
@@ -19,18 +25,18 @@ impl super::Wire for MetricsWire {
         "metrics"
     }
 
-    fn open(&self) -> Box<dyn super::Session> {
-        Box::new(MetricsWire)
-    }
-
-    fn looks_up(&self) -> bool {
-        false
+    fn service(&self) -> super::Service {
+        super::Service::Metrics
     }
 }
 
-impl super::Session for MetricsWire {
+/// A metrics connection: the daemon's counters, handed to this listener
+/// alone. It answers from them, and does no lookup.
+pub struct MetricsSession(pub Arc<Metrics>);
+
+impl super::Session for MetricsSession {
     fn fork(&self) -> Box<dyn super::Session> {
-        Box::new(*self)
+        Box::new(MetricsSession(self.0.clone()))
     }
 
     fn serve(
@@ -40,13 +46,13 @@ impl super::Session for MetricsWire {
         _settings: &super::Settings,
         out: &mut Vec<u8>,
     ) -> Progress {
-        serve(input, lookup, out)
+        serve(input, &self.0, lookup.now, out)
     }
 }
 
 /// Answers the request whose head is at the front of `input`, once the
 /// head is complete, and closes.
-pub fn serve(input: &[u8], lookup: &Lookup<'_>, out: &mut Vec<u8>) -> Progress {
+pub fn serve(input: &[u8], metrics: &Metrics, now: SystemTime, out: &mut Vec<u8>) -> Progress {
     let end = memchr::memmem::find(input, b"\r\n\r\n")
         .map(|e| e + 4)
         .or_else(|| memchr::memmem::find(input, b"\n\n").map(|e| e + 2));
@@ -74,23 +80,15 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, out: &mut Vec<u8>) -> Progress {
     );
     let path = path.split(|&b| b == b'?').next().unwrap_or_default();
     match (method, path) {
-        (b"GET" | b"HEAD", b"/metrics" | b"/") => match lookup.metrics {
-            Some(m) => {
-                let body = m.exposition(lookup.now);
-                let body = if method == b"HEAD" {
-                    b"" as &[u8]
-                } else {
-                    body.as_bytes()
-                };
-                reply(out, "200 OK", crate::metrics::CONTENT_TYPE, body);
-            }
-            None => reply(
-                out,
-                "503 Service Unavailable",
-                "text/plain",
-                b"no metrics here\n",
-            ),
-        },
+        (b"GET" | b"HEAD", b"/metrics" | b"/") => {
+            let body = metrics.exposition(now);
+            let body = if method == b"HEAD" {
+                b"" as &[u8]
+            } else {
+                body.as_bytes()
+            };
+            reply(out, "200 OK", crate::metrics::CONTENT_TYPE, body);
+        }
         (b"GET" | b"HEAD", _) => reply(
             out,
             "404 Not Found",

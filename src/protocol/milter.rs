@@ -8,7 +8,9 @@
 //!
 //! Sans-I/O like the other protocols: bytes in, replies out.
 
-use super::{Answer, Lookup, Progress, Settings};
+use super::{Progress, Settings};
+
+use crate::engine::{Answer, Lookup};
 use crate::srs::{Form, looks_like_srs, strip_angle_brackets};
 
 /// Longest packet accepted (length field: command byte plus data). libmilter
@@ -141,8 +143,8 @@ impl super::Wire for Milter {
         "milter"
     }
 
-    fn open(&self) -> Box<dyn super::Session> {
-        Box::new(MilterSession::default())
+    fn service(&self) -> super::Service {
+        super::Service::Lookups(Box::new(MilterSession::default()))
     }
 }
 

@@ -2,8 +2,9 @@
 //! `<map> <key>` answered with `OK <value>`, `NOTFOUND `, `TEMP <reason>` or
 //! `PERM <reason>`. Maps `forward` and `reverse` share one connection.
 
+use super::Progress;
 use super::netstring::{self, NetstringError};
-use super::{Answer, Direction, Lookup, Outcome, Progress};
+use crate::engine::{Answer, Direction, Lookup, Outcome};
 
 /// Postfix accepts replies up to this size, and we accept requests up to it.
 pub const MAX_NETSTRING: usize = 100_000;
@@ -17,24 +18,10 @@ impl super::Wire for Socketmap {
         "socketmap"
     }
 
-    fn open(&self) -> Box<dyn super::Session> {
-        Box::new(Socketmap)
-    }
-}
-
-impl super::Session for Socketmap {
-    fn fork(&self) -> Box<dyn super::Session> {
-        Box::new(*self)
-    }
-
-    fn serve(
-        &mut self,
-        input: &[u8],
-        lookup: &Lookup<'_>,
-        settings: &super::Settings,
-        out: &mut Vec<u8>,
-    ) -> Progress {
-        serve(input, lookup, settings.max_netstring, out)
+    fn service(&self) -> super::Service {
+        super::Service::Lookups(Box::new(super::Stateless(
+            |input, lookup, settings, out| serve(input, lookup, settings.max_netstring, out),
+        )))
     }
 }
 

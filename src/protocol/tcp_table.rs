@@ -2,7 +2,9 @@
 //! answered with `200 <value>\n`, `500 <text>\n` or `400 <text>\n`, keys and
 //! values `%XX`-encoded. The map is chosen by the listener, not the request.
 
-use super::{Answer, Direction, Lookup, Progress};
+use super::Progress;
+
+use crate::engine::{Answer, Direction, Lookup};
 
 pub use super::MAX_LINE;
 
@@ -18,24 +20,15 @@ impl super::Wire for TcpTable {
         }
     }
 
-    fn open(&self) -> Box<dyn super::Session> {
-        Box::new(TcpTable(self.0))
-    }
-}
-
-impl super::Session for TcpTable {
-    fn fork(&self) -> Box<dyn super::Session> {
-        Box::new(*self)
-    }
-
-    fn serve(
-        &mut self,
-        input: &[u8],
-        lookup: &Lookup<'_>,
-        _: &super::Settings,
-        out: &mut Vec<u8>,
-    ) -> Progress {
-        serve(input, lookup, self.0, out)
+    fn service(&self) -> super::Service {
+        super::Service::Lookups(Box::new(super::Stateless(match self.0 {
+            Direction::Forward => {
+                |input, lookup, _, out| serve(input, lookup, Direction::Forward, out)
+            }
+            Direction::Reverse => {
+                |input, lookup, _, out| serve(input, lookup, Direction::Reverse, out)
+            }
+        })))
     }
 }
 

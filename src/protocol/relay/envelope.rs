@@ -4,7 +4,7 @@
 
 use super::smtp::{path, strict};
 use super::{BAD_RECIPIENT, BAD_SENDER, DATABASE_TEMPFAIL, REFUSED_SRS, RelaySettings};
-use crate::protocol::{Answer, Lookup, NotRewritten};
+use crate::engine::{Answer, Lookup, NotRewritten};
 use crate::srs::{Form, looks_like_srs};
 
 /// What becomes of a `MAIL FROM` line on the pack side.

@@ -15,7 +15,7 @@ use std::time::Duration;
 mod envelope;
 mod smtp;
 
-use super::Lookup;
+use crate::engine::Lookup;
 use envelope::{Held, Reversal, Signing, reverse_recipient, sign_sender};
 use smtp::{Line, chunk, line_end};
 
@@ -105,37 +105,8 @@ impl super::Wire for RelayWire {
         }
     }
 
-    /// Never used by the daemon (see [`super::Wire::relay`]): a session
-    /// that closes at once.
-    fn open(&self) -> Box<dyn super::Session> {
-        Box::new(Closed)
-    }
-
-    fn relay(&self) -> Option<Side> {
-        Some(self.0)
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Closed;
-
-impl super::Session for Closed {
-    fn fork(&self) -> Box<dyn super::Session> {
-        Box::new(*self)
-    }
-
-    fn serve(
-        &mut self,
-        input: &[u8],
-        _: &Lookup<'_>,
-        _: &super::Settings,
-        _: &mut Vec<u8>,
-    ) -> super::Progress {
-        super::Progress {
-            consumed: input.len(),
-            close: true,
-            ..super::Progress::default()
-        }
+    fn service(&self) -> super::Service {
+        super::Service::Relay(self.0)
     }
 }
 
