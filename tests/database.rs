@@ -498,7 +498,7 @@ fn the_engine_serves_every_map_protocol_from_the_database() {
 
     use mail_srs::daemon::{Bound, Limits, Listener, Protocol, State};
     use mail_srs::database::{Database, key_of};
-    use mail_srs::protocol::StoreWhen;
+    use mail_srs::engine::StoreWhen;
     use mail_srs::srs::{Form, Forwarded, Options, Srs};
 
     let dir = tempfile::TempDir::new().unwrap();

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use mail_srs::protocol::{Answer, Direction, Lookup, NotRewritten};
+use mail_srs::engine::{Answer, Direction, Lookup, NotRewritten};
 use mail_srs::srs::{Form, ForwardError, Options, Srs};
 
 fn srs() -> Srs {

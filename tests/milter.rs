@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use mail_srs::protocol::Lookup;
+use mail_srs::engine::Lookup;
 use mail_srs::protocol::milter::{
     BouncePolicy, DomainFrom, MilterSession, MilterSettings, Rewrite,
 };
@@ -604,7 +604,7 @@ fn the_daemon_serves_the_milter_on_a_socket() {
 #[test]
 fn the_daemons_milter_uses_the_address_database() {
     use mail_srs::database::{Database, key_of};
-    use mail_srs::protocol::StoreWhen;
+    use mail_srs::engine::StoreWhen;
     use mail_srs::srs::{Form, Forwarded};
 
     let dir = tempfile::TempDir::new().unwrap();

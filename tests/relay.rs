@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, UNIX_EPOCH};
 
 use mail_srs::daemon::State;
-use mail_srs::protocol::Lookup;
+use mail_srs::engine::Lookup;
 use mail_srs::protocol::relay::{RelaySession, RelaySettings, Side};
 use mail_srs::srs::{Options, Srs};
 
@@ -586,7 +586,7 @@ fn with_database(file: &std::path::Path) -> State {
     let db = mail_srs::database::Database::open(&format!("sqlite:{}", file.display())).unwrap();
     State {
         database: Some(std::sync::Arc::new(db)),
-        store_when: mail_srs::protocol::StoreWhen::TooLong,
+        store_when: mail_srs::engine::StoreWhen::TooLong,
         ..State::new(srs(), "example.com".into())
     }
 }

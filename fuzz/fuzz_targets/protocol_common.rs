@@ -1,7 +1,7 @@
 // Shared by the protocol targets: a codec and a fixed clock.
 use std::time::{Duration, UNIX_EPOCH};
 
-use mail_srs::protocol::Lookup;
+use mail_srs::engine::Lookup;
 use mail_srs::srs::{Options, Srs};
 
 pub fn with_lookup(f: impl FnOnce(&Lookup<'_>)) {

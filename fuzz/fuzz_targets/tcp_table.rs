@@ -5,7 +5,8 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use mail_srs::protocol::{Direction, tcp_table};
+use mail_srs::protocol::tcp_table;
+use mail_srs::engine::Direction;
 
 fuzz_target!(|data: &[u8]| {
     common::with_lookup(|lookup| {

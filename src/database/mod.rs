@@ -141,18 +141,24 @@ impl Database {
         lifetime: Duration,
         now: SystemTime,
     ) -> Result<(), DbError> {
-        match self {
-            Database::Sqlite(s) => s.store(key, sender, unix(now + lifetime)),
-            Database::Redis(r) => r.store(key, sender, lifetime),
-        }
+        let op = Op::Store {
+            key: key.to_owned(),
+            sender: sender.to_owned(),
+        };
+        self.call(&op, lifetime, now).map(|_| ())
     }
 
     /// The sender stored under `key` (any case), if it has not expired.
     pub fn fetch(&self, key: &str, now: SystemTime) -> Result<Option<String>, DbError> {
-        let key = key.to_ascii_uppercase();
+        self.call(&Op::Fetch(key.to_ascii_uppercase()), Duration::ZERO, now)
+    }
+
+    /// Runs `op` now, waiting for the answer (for the programs that serve
+    /// one request at a time).
+    fn call(&self, op: &Op, lifetime: Duration, now: SystemTime) -> Done {
         match self {
-            Database::Sqlite(s) => s.fetch(&key, unix(now)),
-            Database::Redis(r) => r.fetch(&key),
+            Database::Sqlite(s) => s.call(op, unix(now + lifetime), unix(now)),
+            Database::Redis(r) => r.call(op, lifetime),
         }
     }
 

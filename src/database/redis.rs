@@ -8,38 +8,47 @@ use super::{DbError, Done, Op, TIMEOUT, lock};
 /// The Redis key prefix postsrsd 2.x uses.
 const REDIS_PREFIX: &str = "PostSRSd/";
 
-/// Connections to Redis, pooled, each with read and write timeouts; a
-/// broken one is dropped and a new one made on the next request.
+/// Redis, for the programs that serve one request at a time (`srs`, the
+/// pipe helpers): one connection with read and write timeouts, made at the
+/// first call and made again after a failure.
 ///
-/// [`Database::run`] uses one multiplexed connection instead, made at the
-/// first call and remade after an I/O error, on which the requests of
-/// every client are pipelined.
+/// [`Database::run`](super::Database::run) uses one multiplexed
+/// connection instead, made at the first call and remade after an I/O
+/// error, on which the requests of every client are pipelined.
 pub struct Redis {
     pub(super) url: String,
-    pool: r2d2::Pool<RedisManager>,
     client: redis::Client,
+    conn: Mutex<Option<redis::Connection>>,
     multiplexed: Mutex<Option<redis::aio::ConnectionManager>>,
 }
 
-struct RedisManager(redis::Client);
-
-impl r2d2::ManageConnection for RedisManager {
-    type Connection = redis::Connection;
-    type Error = redis::RedisError;
-
-    fn connect(&self) -> Result<redis::Connection, redis::RedisError> {
-        let conn = self.0.get_connection_with_timeout(TIMEOUT)?;
-        conn.set_read_timeout(Some(TIMEOUT))?;
-        conn.set_write_timeout(Some(TIMEOUT))?;
-        Ok(conn)
+/// The command that runs `op`, entries living `lifetime`: written once for
+/// both ways in.
+fn command(op: &Op, lifetime: Duration) -> redis::Cmd {
+    match op {
+        Op::Store { key, sender } => {
+            let mut cmd = redis::cmd("SETEX");
+            cmd.arg(format!("{REDIS_PREFIX}{key}"))
+                .arg(lifetime.as_secs().max(1))
+                .arg(sender);
+            cmd
+        }
+        Op::Fetch(key) => {
+            let mut cmd = redis::cmd("GET");
+            cmd.arg(format!("{REDIS_PREFIX}{key}"));
+            cmd
+        }
     }
+}
 
-    fn is_valid(&self, conn: &mut redis::Connection) -> Result<(), redis::RedisError> {
-        redis::cmd("PING").query::<String>(conn).map(|_| ())
-    }
-
-    fn has_broken(&self, conn: &mut redis::Connection) -> bool {
-        !redis::ConnectionLike::is_open(conn)
+/// What Redis answered to `op`, as a [`Done`] (the reason on failure).
+fn done(op: &Op, value: redis::Value) -> Result<Option<String>, String> {
+    match op {
+        Op::Store { .. } => match value {
+            redis::Value::Okay => Ok(None),
+            other => Err(format!("SETEX answered {other:?}")),
+        },
+        Op::Fetch(_) => redis::from_redis_value::<Option<String>>(value).map_err(|e| e.to_string()),
     }
 }
 
@@ -54,18 +63,13 @@ impl Redis {
             url: shown.clone(),
             message,
         };
+        // Nothing connects yet: srsd starts, and answers TEMP, while Redis
+        // is down.
         let client = redis::Client::open(spec).map_err(|e| fail(e.to_string()))?;
-        // Built lazily: srsd starts, and answers TEMP, while Redis is down.
-        let pool = r2d2::Pool::builder()
-            .max_size(16)
-            .min_idle(Some(0))
-            .connection_timeout(TIMEOUT)
-            .test_on_check_out(false)
-            .build_unchecked(RedisManager(client.clone()));
         Ok(Redis {
             url: shown,
-            pool,
             client,
+            conn: Mutex::new(None),
             multiplexed: Mutex::new(None),
         })
     }
@@ -95,14 +99,7 @@ impl Redis {
         };
         let mut pipe = redis::pipe();
         for op in &ops {
-            match op {
-                Op::Store { key, sender } => pipe
-                    .cmd("SETEX")
-                    .arg(format!("{REDIS_PREFIX}{key}"))
-                    .arg(lifetime.as_secs().max(1))
-                    .arg(sender),
-                Op::Fetch(key) => pipe.cmd("GET").arg(format!("{REDIS_PREFIX}{key}")),
-            };
+            pipe.add_command(command(op, lifetime));
         }
         // A broken connection is remade at its first failure; the commands
         // (idempotent) are sent once more on the new one, so that the first
@@ -130,15 +127,7 @@ impl Redis {
         };
         ops.iter()
             .zip(values)
-            .map(|(op, value)| match op {
-                Op::Store { .. } => match value {
-                    redis::Value::Okay => Ok(None),
-                    other => Err(self.fail(format!("SETEX answered {other:?}"))),
-                },
-                Op::Fetch(_) => {
-                    redis::from_redis_value::<Option<String>>(value).map_err(|e| self.fail(e))
-                }
-            })
+            .map(|(op, value)| done(op, value).map_err(|e| self.fail(e)))
             .collect()
     }
 
@@ -149,21 +138,29 @@ impl Redis {
         }
     }
 
-    pub(super) fn store(&self, key: &str, sender: &str, lifetime: Duration) -> Result<(), DbError> {
-        let mut conn = self.pool.get().map_err(|e| self.fail(e))?;
-        redis::cmd("SETEX")
-            .arg(format!("{REDIS_PREFIX}{key}"))
-            .arg(lifetime.as_secs().max(1))
-            .arg(sender)
-            .query::<()>(&mut *conn)
+    /// Runs `op` on the one connection, made when there is none; a
+    /// connection that failed is dropped, and the next call makes another.
+    pub(super) fn call(&self, op: &Op, lifetime: Duration) -> Done {
+        let mut held = lock(&self.conn);
+        let conn = match held.take() {
+            Some(c) => c,
+            None => self.connect().map_err(|e| self.fail(e))?,
+        };
+        let mut conn = conn;
+        let answer = command(op, lifetime)
+            .query::<redis::Value>(&mut conn)
             .map_err(|e| self.fail(e))
+            .and_then(|value| done(op, value).map_err(|e| self.fail(e)));
+        if answer.is_ok() {
+            *held = Some(conn);
+        }
+        answer
     }
 
-    pub(super) fn fetch(&self, key: &str) -> Result<Option<String>, DbError> {
-        let mut conn = self.pool.get().map_err(|e| self.fail(e))?;
-        redis::cmd("GET")
-            .arg(format!("{REDIS_PREFIX}{key}"))
-            .query::<Option<String>>(&mut *conn)
-            .map_err(|e| self.fail(e))
+    fn connect(&self) -> redis::RedisResult<redis::Connection> {
+        let conn = self.client.get_connection_with_timeout(TIMEOUT)?;
+        conn.set_read_timeout(Some(TIMEOUT))?;
+        conn.set_write_timeout(Some(TIMEOUT))?;
+        Ok(conn)
     }
 }

@@ -84,28 +84,18 @@ impl Sqlite {
         sqlite_error(&self.path, e)
     }
 
-    pub(super) fn store(&self, key: &str, sender: &str, expires: i64) -> Result<(), DbError> {
-        lock(&self.writer)
-            .prepare_cached(INSERT)
-            .and_then(|mut s| s.execute(rusqlite::params![key, sender, expires]))
-            .map(|_| ())
-            .map_err(|e| self.fail(e))
-    }
-
-    pub(super) fn fetch(&self, key: &str, now: i64) -> Result<Option<String>, DbError> {
-        use rusqlite::OptionalExtension;
+    /// Runs `op` now, waiting: a store on the shared writer, a fetch on an
+    /// idle reader (or a new one).
+    pub(super) fn call(&self, op: &Op, expires: i64, now: i64) -> Done {
+        if let Op::Store { .. } = op {
+            return apply(&lock(&self.writer), op, expires, now).map_err(|e| self.fail(e));
+        }
         let idle = lock(&self.readers).pop();
         let conn = match idle {
             Some(conn) => conn,
             None => Self::connect(&self.path)?,
         };
-        let found = conn
-            .prepare_cached(SELECT)
-            .and_then(|mut s| {
-                s.query_row(rusqlite::params![key, now], |row| row.get(0))
-                    .optional()
-            })
-            .map_err(|e| self.fail(e));
+        let found = apply(&conn, op, expires, now).map_err(|e| self.fail(e));
         // A connection that failed may be broken: it is not kept.
         if found.is_ok() {
             lock(&self.readers).push(conn);
@@ -329,38 +319,45 @@ fn run_group(
     conn: &rusqlite::Connection,
     batches: &[Batch],
 ) -> Result<Vec<Vec<GroupDone>>, rusqlite::Error> {
-    use rusqlite::OptionalExtension;
     // Reads alone need no write lock, which other processes may hold.
     let writes = batches
         .iter()
         .any(|b| b.ops.iter().any(|op| matches!(op, Op::Store { .. })));
     conn.execute_batch(if writes { "BEGIN IMMEDIATE" } else { "BEGIN" })?;
-    let mut all = Vec::with_capacity(batches.len());
-    let ran = (|| {
-        let mut insert = conn.prepare_cached(INSERT)?;
-        let mut select = conn.prepare_cached(SELECT)?;
-        for b in batches {
-            let mut done = Vec::with_capacity(b.ops.len());
-            for op in &b.ops {
-                done.push(
-                    match op {
-                        Op::Store { key, sender } => insert
-                            .execute(rusqlite::params![key, sender, b.expires])
-                            .map(|_| None),
-                        Op::Fetch(key) => select
-                            .query_row(rusqlite::params![key, b.now], |row| row.get(0))
-                            .optional(),
-                    }
-                    .map_err(|e| e.to_string()),
-                );
-            }
-            all.push(done);
-        }
-        conn.execute_batch("COMMIT")
-    })();
-    if let Err(e) = ran {
+    let all = batches
+        .iter()
+        .map(|b| {
+            b.ops
+                .iter()
+                .map(|op| apply(conn, op, b.expires, b.now).map_err(|e| e.to_string()))
+                .collect()
+        })
+        .collect();
+    if let Err(e) = conn.execute_batch("COMMIT") {
         let _ = conn.execute_batch("ROLLBACK");
         return Err(e);
     }
     Ok(all)
+}
+
+/// Runs `op` on `conn` with its statements cached there, entries expiring
+/// at `expires`, a fetch as of `now`: each operation written once, for
+/// both ways in.
+fn apply(
+    conn: &rusqlite::Connection,
+    op: &Op,
+    expires: i64,
+    now: i64,
+) -> rusqlite::Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    match op {
+        Op::Store { key, sender } => conn
+            .prepare_cached(INSERT)?
+            .execute(rusqlite::params![key, sender, expires])
+            .map(|_| None),
+        Op::Fetch(key) => conn
+            .prepare_cached(SELECT)?
+            .query_row(rusqlite::params![key, now], |row| row.get(0))
+            .optional(),
+    }
 }
