@@ -9,7 +9,8 @@
 //!
 //! Run: `cargo bench --bench loadgen` (options after `--`: `--seconds N`,
 //! `--clients 1,8,64`, `--idle N`, `--only milter|database`, and with
-//! `database`, `--mode sqlite|redis` for that mode beside embedded).
+//! `database`, `--mode sqlite|redis` for that mode beside embedded;
+//! `--baseline PATH` compares this srsd with another build, interleaved).
 //! Everything runs on loopback and Unix
 //! sockets, each measurement for a bounded time, and every server it starts
 //! is stopped at the end.
@@ -165,14 +166,13 @@ fn read_reply(proto: Proto, r: &mut BufReader<Box<dyn Conn>>) -> String {
 
 /// One client: requests in a closed loop until `until`; keep-alive except for
 /// the line protocol, whose servers close after each reply.
-fn client(server: &Addr, proto: Proto, address: &str, expect: &str, until: Instant) -> Vec<u32> {
-    let req = request(proto, address);
+fn client(server: &Addr, proto: Proto, req: &[u8], expect: &str, until: Instant) -> Vec<u32> {
     let mut lat = Vec::with_capacity(1 << 16);
     let mut conn = None;
     while Instant::now() < until {
         let t = Instant::now();
         let r = conn.get_or_insert_with(|| BufReader::new(connect(server)));
-        r.get_mut().write_all(&req).unwrap();
+        r.get_mut().write_all(req).unwrap();
         let reply = read_reply(proto, r);
         assert!(reply.ends_with(expect), "unexpected reply {reply:?}");
         lat.push(t.elapsed().as_micros() as u32);
@@ -194,11 +194,16 @@ struct Row {
 }
 
 fn measure(s: &Server, address: &str, expect: &str, clients: usize, seconds: f64) -> Row {
+    measure_request(s, &request(s.proto, address), expect, clients, seconds)
+}
+
+/// Like [`measure`], with the request to send.
+fn measure_request(s: &Server, req: &[u8], expect: &str, clients: usize, seconds: f64) -> Row {
     // Warm up, then measure.
     client(
         &s.addr,
         s.proto,
-        address,
+        req,
         expect,
         Instant::now() + Duration::from_millis(100),
     );
@@ -207,13 +212,8 @@ fn measure(s: &Server, address: &str, expect: &str, clients: usize, seconds: f64
     let until = start + Duration::from_secs_f64(seconds);
     let threads: Vec<_> = (0..clients)
         .map(|_| {
-            let (addr, a, e, p) = (
-                s.addr.clone(),
-                address.to_owned(),
-                expect.to_owned(),
-                s.proto,
-            );
-            std::thread::spawn(move || client(&addr, p, &a, &e, until))
+            let (addr, r, e, p) = (s.addr.clone(), req.to_vec(), expect.to_owned(), s.proto);
+            std::thread::spawn(move || client(&addr, p, &r, &e, until))
         })
         .collect();
     let mut lat: Vec<u32> = threads
@@ -367,6 +367,54 @@ fn idle_connections(srsd: &Server, address: &str, n: usize) {
     );
 }
 
+/// `--baseline PATH`: this srsd against another build of it, socketmap at
+/// 8 clients, forward and reverse, in five interleaved rounds each (this,
+/// then that, five times), so that both see the same machine; the median
+/// server CPU per request of each, and their ratio.
+fn compare(srsd: &str, baseline: &str, keys: &Path, dir: &Path, seconds: f64, address: &str) {
+    let start = |name: &str, bin: &str| {
+        let path = dir.join(format!("{name}.sock"));
+        spawn(
+            name,
+            Proto::Socketmap,
+            Addr::Unix(path.clone()),
+            Command::new(bin)
+                .args(["-d", "fwd.example", "-k"])
+                .arg(keys)
+                .arg("--listen")
+                .arg(format!("socketmap=unix:{}", path.display()))
+                .args(["--log-level", "error"]),
+        )
+    };
+    let servers = [start("this", srsd), start("baseline", baseline)];
+    println!(
+        "{seconds} s per round, 8 clients, socketmap; server CPU per request (median of 5 rounds)"
+    );
+    println!(
+        "{:<8} {:>12} {:>12} {:>7}",
+        "map", "this µs", "baseline µs", "ratio"
+    );
+    for (map, key, expect) in [
+        ("forward", "alice@origin.example", "@fwd.example"),
+        ("reverse", address, "alice@origin.example"),
+    ] {
+        let mut req = Vec::new();
+        netstring::encode(&mut req, format!("{map} {key}").as_bytes());
+        let mut cpu = [Vec::new(), Vec::new()];
+        for _ in 0..5 {
+            for (i, s) in servers.iter().enumerate() {
+                cpu[i].push(measure_request(s, &req, expect, 8, seconds).cpu_per_req);
+            }
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (this, base) = (median(&mut cpu[0]), median(&mut cpu[1]));
+        println!("{map:<8} {this:>12.2} {base:>12.2} {:>6.3}x", this / base);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--echo") {
@@ -408,6 +456,10 @@ fn main() {
     let srsd = env!("CARGO_BIN_EXE_srsd");
     let unix = |n: &str| dir.path().join(n);
 
+    if let Some(baseline) = opt("--baseline") {
+        compare(srsd, &baseline, &keys, dir.path(), seconds, &address);
+        return;
+    }
     if opt("--only").as_deref() == Some("milter") {
         milter_load(srsd, &keys, &unix("milter"), seconds);
         return;

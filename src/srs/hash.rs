@@ -5,7 +5,8 @@
 //! 55 bytes and no key setup. The lower-casing is done in a small buffer
 //! while the fields are fed in.
 
-use data_encoding::{BASE64_NOPAD, BASE64URL_NOPAD};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
@@ -64,13 +65,15 @@ impl Key {
 
     /// The full 27-character base64 HMAC of the lower-cased concatenation of `parts`.
     pub fn digest(&self, parts: &[&[u8]], alphabet: HashAlphabet) -> [u8; MAX_HASH_LENGTH] {
-        let encoding = match alphabet {
-            HashAlphabet::Standard => &BASE64_NOPAD,
-            HashAlphabet::Url => &BASE64URL_NOPAD,
+        let engine = match alphabet {
+            HashAlphabet::Standard => &STANDARD_NO_PAD,
+            HashAlphabet::Url => &URL_SAFE_NO_PAD,
         };
-        // 20 bytes are 27 base64 characters: encode_mut's length holds.
         let mut out = [0u8; MAX_HASH_LENGTH];
-        encoding.encode_mut(&self.hmac(parts), &mut out);
+        let written = engine
+            .encode_slice(self.hmac(parts), &mut out)
+            .unwrap_or_else(|_| unreachable!("20 bytes are 27 base64 characters"));
+        debug_assert_eq!(written, MAX_HASH_LENGTH);
         out
     }
 }
