@@ -10,7 +10,9 @@
 //! Run: `cargo bench --bench loadgen` (options after `--`: `--seconds N`,
 //! `--clients 1,8,64`, `--idle N`, `--only milter|database`, and with
 //! `database`, `--mode sqlite|redis` for that mode beside embedded;
-//! `--baseline PATH` compares this srsd with another build, interleaved).
+//! `--baseline PATH` compares this srsd with another build, interleaved;
+//! `--only startup` times one address through `srs` as a whole process
+//! against `/bin/true`, `--baseline-srs PATH` beside it).
 //! Everything runs on loopback and Unix
 //! sockets, each measurement for a bounded time, and every server it starts
 //! is stopped at the end.
@@ -367,6 +369,65 @@ fn idle_connections(srsd: &Server, address: &str, n: usize) {
     );
 }
 
+/// `--only startup`: one address through `srs` as a whole process, beside
+/// `/bin/true` (and `--baseline-srs PATH`, another build), 2000 runs each
+/// in interleaved rounds of 100; the mean wall time per run and its ratio
+/// to `/bin/true`.
+fn startup(keys: &Path, baseline: Option<&str>) {
+    let srs = env!("CARGO_BIN_EXE_srs");
+    let mut programs: Vec<(&str, Vec<String>)> = vec![
+        ("/bin/true", vec![]),
+        (
+            srs,
+            [
+                "-k",
+                &keys.display().to_string(),
+                "forward",
+                "-a",
+                "fwd.example",
+                "alice@origin.example",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+    ];
+    if let Some(b) = baseline {
+        let args = programs[1].1.clone();
+        programs.push((b, args));
+    }
+    let mut total = vec![Duration::ZERO; programs.len()];
+    const ROUNDS: usize = 20;
+    const RUNS: usize = 100;
+    for _ in 0..ROUNDS {
+        for (i, (program, args)) in programs.iter().enumerate() {
+            let t = Instant::now();
+            for _ in 0..RUNS {
+                let status = Command::new(program)
+                    .args(args)
+                    .stdout(Stdio::null())
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "{program} failed");
+            }
+            total[i] += t.elapsed();
+        }
+    }
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / (ROUNDS * RUNS) as f64;
+    let base = per(total[0]);
+    println!(
+        "{} runs each, interleaved; wall time per run",
+        ROUNDS * RUNS
+    );
+    for ((program, _), t) in programs.iter().zip(&total) {
+        println!(
+            "{:<40} {:>8.0} µs {:>6.2}x",
+            program,
+            per(*t),
+            per(*t) / base
+        );
+    }
+}
+
 /// `--baseline PATH`: this srsd against another build of it, socketmap at
 /// 8 clients, forward and reverse, in five interleaved rounds each (this,
 /// then that, five times), so that both see the same machine; the median
@@ -456,6 +517,10 @@ fn main() {
     let srsd = env!("CARGO_BIN_EXE_srsd");
     let unix = |n: &str| dir.path().join(n);
 
+    if opt("--only").as_deref() == Some("startup") {
+        startup(&keys, opt("--baseline-srs").as_deref());
+        return;
+    }
     if let Some(baseline) = opt("--baseline") {
         compare(srsd, &baseline, &keys, dir.path(), seconds, &address);
         return;
