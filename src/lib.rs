@@ -1,4 +1,5 @@
-//! The library behind `srs`, `srsd`, `srsc`, `srs-forwarder` and `srs-reverser`:
+//! The library behind `srs`, `srsd`, `srsc`, `srsrelay`, `srs-forwarder` and
+//! `srs-reverser`:
 //! the Sender Rewriting Scheme, byte-compatible with Perl Mail::SRS, libsrs2,
 //! postsrsd and pysrs.
 //!

@@ -112,35 +112,26 @@ impl Drop for Srsd {
     }
 }
 
+/// docs/sendmail-exim.md and docs/policy.md hold the snippets these tests
+/// run, verbatim.
 #[test]
-fn readme_snippets_are_these() {
-    // Compare without indentation: the README nests the blocks in a list.
-    let flat = |s: &str| s.lines().map(str::trim).collect::<Vec<_>>().join("\n");
-    let readme =
-        flat(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap());
-    assert!(
-        readme.contains(&flat(RETURN_PATH)),
-        "the README's return_path line differs from the tested one"
-    );
-    assert!(
-        readme.contains(&flat(ROUTER)),
-        "the README's router differs from the tested one"
-    );
-    assert!(
-        readme.contains(&flat(DOMAIN_FORM_ROUTER)),
-        "the README's domain-form router differs from the tested one"
-    );
-    let policy = flat(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/policy.md")).unwrap(),
-    );
-    assert!(
-        policy.contains(&flat(FORWARDING_ROUTER)),
-        "docs/policy.md's forwarding router differs from the tested one"
-    );
+fn the_documented_snippets_are_these() {
+    use common::{flat, guide};
+    for (doc, snippet, what) in [
+        ("sendmail-exim", RETURN_PATH, "return_path line"),
+        ("sendmail-exim", ROUTER, "router"),
+        ("sendmail-exim", DOMAIN_FORM_ROUTER, "domain-form router"),
+        ("policy", FORWARDING_ROUTER, "forwarding router"),
+    ] {
+        assert!(
+            guide(doc).contains(&flat(snippet)),
+            "docs/{doc}.md's {what} differs from the tested one"
+        );
+    }
 }
 
 #[test]
-fn exim_runs_the_readme_snippets() {
+fn exim_runs_the_documented_snippets() {
     // Short senders in the local form, long ones in the domain form.
     let Some(Exim {
         exim,

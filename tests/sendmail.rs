@@ -69,27 +69,26 @@ impl Drop for Run {
     }
 }
 
+/// docs/sendmail-exim.md, docs/milter.md and docs/long-senders.md hold the
+/// lines these tests run, verbatim.
 #[test]
-fn readme_lines_are_these() {
-    let flat = |s: &str| s.lines().map(str::trim).collect::<Vec<_>>().join("\n");
-    let readme =
-        flat(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap());
-    assert!(
-        readme.contains(&flat(SOCKET_MAPS)),
-        "the README's socketmap lines differ from the tested ones"
-    );
-    assert!(
-        readme.contains(&flat(PROGRAM_MAPS)),
-        "the README's program maps differ from the tested ones"
-    );
-    assert!(
-        readme.contains(&flat(DOMAIN_FORM_LINES)),
-        "the README's sendmail lines for the domain form differ from the tested ones"
-    );
-    assert!(
-        readme.contains(&flat(MILTER_LINE)),
-        "the README's INPUT_MAIL_FILTER line differs from the tested one"
-    );
+fn the_documented_lines_are_these() {
+    use common::{flat, guide};
+    for (doc, lines, what) in [
+        ("sendmail-exim", SOCKET_MAPS, "socketmap lines"),
+        ("sendmail-exim", PROGRAM_MAPS, "program maps"),
+        (
+            "long-senders",
+            DOMAIN_FORM_LINES,
+            "sendmail lines for the domain form",
+        ),
+        ("milter", MILTER_LINE, "INPUT_MAIL_FILTER line"),
+    ] {
+        assert!(
+            guide(doc).contains(&flat(lines)),
+            "docs/{doc}.md's {what} differ from the tested ones"
+        );
+    }
 }
 
 fn sendmail_binary() -> Option<PathBuf> {

@@ -16,7 +16,7 @@ use crate::exit::Exit;
 pub fn main(args: Vec<OsString>, prog: &'static str) -> Exit {
     let cli = match Cli::load(&args) {
         Ok(cli) => cli,
-        Err(e) => return crate::cli::srsd::report_load_error(&e),
+        Err(e) => return crate::cli::srsd::report_load_error(prog, &e),
     };
     if cli.check_config {
         return cli.check_and_report(prog);

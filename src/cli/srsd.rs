@@ -170,22 +170,22 @@ pub struct Cli {
     pub version_short: Option<bool>,
 }
 
-/// Says why the settings could not be loaded, as srsd does on stderr, and
-/// gives the exit status: help and version 0, usage 64 (with a hint for
-/// postsrsd 1.x options), a bad configuration file 78.
-pub fn report_load_error(e: &LoadError) -> crate::exit::Exit {
+/// Says why the settings could not be loaded, on stderr as program
+/// `prog`, and gives the exit status: help and version 0, usage 64 (with a
+/// hint for postsrsd 1.x options), a bad configuration file 78.
+pub fn report_load_error(prog: &str, e: &LoadError) -> crate::exit::Exit {
     match e {
         LoadError::Usage(e) => {
             let exit = super::report(e);
             if let Some(hint) = postsrsd_hint(e) {
                 eprintln!(
-                    "srsd: {hint} (postsrsd's -c DIR is --chroot DIR; see Migrating in the README)"
+                    "{prog}: {hint} (postsrsd's -c DIR is --chroot DIR; see Migrating in the README)"
                 );
             }
             exit
         }
         LoadError::File(_) => {
-            eprintln!("srsd: {e}");
+            eprintln!("{prog}: {e}");
             crate::exit::Exit::Config
         }
     }

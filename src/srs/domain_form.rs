@@ -164,6 +164,9 @@ fn after_labels(host: &str, start: usize, n: usize) -> Option<usize> {
 }
 
 fn parse(host: &str) -> Option<Parsed<'_>> {
+    if !may_be_domain_form(host) {
+        return None;
+    }
     let first = host.find('.')?;
     let sig = Sig::parse(&host[..first])?;
     let after = after_labels(host, first + 1, sig.count)?;
@@ -186,6 +189,20 @@ fn parse(host: &str) -> Option<Parsed<'_>> {
         hop1: wrapped,
         inner: &rest[..end0 - 1],
         domain,
+    })
+}
+
+/// Whether `host` has an `srs0` or `srs1` label (any case) after its
+/// first: a domain-form host must. One pass over the dots, so that the
+/// addresses of every other form skip the parse.
+pub(super) fn may_be_domain_form(host: &str) -> bool {
+    let bytes = host.as_bytes();
+    memchr::memchr_iter(b'.', bytes).any(|dot| {
+        bytes.get(dot + 1..dot + 6).is_some_and(|label| {
+            label[..3].eq_ignore_ascii_case(b"srs")
+                && matches!(label[3], b'0' | b'1')
+                && label[4] == b'.'
+        })
     })
 }
 

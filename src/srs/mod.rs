@@ -286,9 +286,12 @@ impl Srs {
             }
         })?;
         // The domain form is the outer layer when both are present.
-        let written = written_local(&parts.local, parts.quoted);
-        if let Some(result) = self.reverse_domain_form(&parts.local, &written, parts.host, now) {
-            return self.reverse_again(form, result?, now, 1);
+        if domain_form::may_be_domain_form(parts.host) {
+            let written = written_local(&parts.local, parts.quoted);
+            if let Some(result) = self.reverse_domain_form(&parts.local, &written, parts.host, now)
+            {
+                return self.reverse_again(form, result?, now, 1);
+            }
         }
         let tagged = Tagged::parse(&parts.local).ok_or(ReverseError::NotSrs)?;
         self.unwrap_from(tagged, Day::of(now), parts.quoted, 1)

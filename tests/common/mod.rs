@@ -216,3 +216,19 @@ pub fn drop_sqlite_table(file: &std::path::Path) -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// The text of one guide under `docs/` (`name` without `.md`), its lines
+/// trimmed so that indented snippets compare with the tested ones; see
+/// [`flat`].
+pub fn guide(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("docs")
+        .join(format!("{name}.md"));
+    flat(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+/// `text` with each line trimmed: a snippet nested in a Markdown list
+/// compares with the tested lines.
+pub fn flat(text: &str) -> String {
+    text.lines().map(str::trim).collect::<Vec<_>>().join("\n")
+}
