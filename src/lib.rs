@@ -34,6 +34,7 @@ pub mod protocol;
 pub mod regular;
 pub mod reinject;
 pub mod secrets;
+pub mod settings;
 pub mod srs;
 
 pub use srs::{Forwarded, Options, Srs};
