@@ -95,7 +95,7 @@ pub struct Reading<'a> {
     /// Keys that belong to other programs of the suite: skipped.
     pub elsewhere: &'a [String],
     /// The chroot the reader runs in: the file named from outside is
-    /// opened inside it (see [`crate::daemon::privdrop::inside`]).
+    /// opened inside it (see [`crate::regular::inside_chroot`]).
     pub chroot: Option<&'a Path>,
 }
 
@@ -131,7 +131,7 @@ pub fn load<P: CommandFactory + FromArgMatches>(
     if let Some(path) = first.get_one::<PathBuf>("config") {
         let inside = match reading.chroot {
             Some(root) => {
-                crate::daemon::privdrop::inside(root, path).map_err(|e| FileError::Read {
+                crate::regular::inside_chroot(root, path).map_err(|e| FileError::Read {
                     path: path.clone(),
                     source: std::io::Error::other(e),
                 })?

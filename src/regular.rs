@@ -94,3 +94,47 @@ pub fn replace(path: &Path, bytes: &[u8], mode: u32, owner: Option<(u32, u32)>) 
     }
     written
 }
+
+/// The path, inside the chroot `root`, of a file named from outside it.
+///
+/// The rule for every path srsd is given (configuration, keys, local
+/// domains, sockets, pid file): write it as seen from outside the chroot.
+/// srsd uses it as written before changing root, and with `root` taken off
+/// after, at reload and at exit. A path outside `root` cannot be reached then.
+pub fn inside_chroot(root: &Path, outside: &Path) -> Result<std::path::PathBuf, String> {
+    if !outside.is_absolute() {
+        return Err(format!(
+            "{} is relative; with --chroot, give absolute paths",
+            outside.display()
+        ));
+    }
+    let rest = outside.strip_prefix(root).map_err(|_| {
+        format!(
+            "{} is outside the chroot {}, where srsd cannot reach it after start",
+            outside.display(),
+            root.display()
+        )
+    })?;
+    Ok(Path::new("/").join(rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_inside_the_chroot() {
+        let root = Path::new("/var/lib/srsd");
+        assert_eq!(
+            inside_chroot(root, Path::new("/var/lib/srsd/etc/keys")).as_deref(),
+            Ok(Path::new("/etc/keys"))
+        );
+        assert_eq!(inside_chroot(root, root).as_deref(), Ok(Path::new("/")));
+        assert_eq!(
+            inside_chroot(root, Path::new("/etc/keys")),
+            Err("/etc/keys is outside the chroot /var/lib/srsd, where srsd cannot reach it after start".into())
+        );
+        assert!(inside_chroot(root, Path::new("/var/lib/srsdx/k")).is_err());
+        assert!(inside_chroot(root, Path::new("keys")).is_err());
+    }
+}

@@ -21,7 +21,7 @@ impl Cli {
             self.codec.local_domains_file.as_deref(),
         ];
         for path in files.into_iter().flatten() {
-            crate::daemon::privdrop::inside(root, path)?;
+            crate::regular::inside_chroot(root, path)?;
         }
         Ok(())
     }
