@@ -1,7 +1,7 @@
 //! srs-forwarder and srs-reverser against a fake sendmail that records argv,
 //! environment and stdin byte for byte, and can fail, hang or die.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;

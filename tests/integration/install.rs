@@ -2,7 +2,7 @@
 //! --version and --help, every page renders with man -l, and an existing
 //! configuration or keys file is left alone.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

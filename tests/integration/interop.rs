@@ -5,7 +5,7 @@
 //! The peers read the real clock, so ours does too here; a run that straddles
 //! midnight UTC is retried once.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;

@@ -3,7 +3,7 @@
 //! wired as the README says; a real Postfix smtpd taking BDAT chunks; and
 //! scripted upstreams that refuse, close, stall, or see a client vanish.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

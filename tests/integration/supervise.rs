@@ -3,7 +3,7 @@
 //! reloads with good and broken keys driven by a signal channel, and a stop
 //! that drains within its time.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;

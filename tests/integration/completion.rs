@@ -1,7 +1,7 @@
 //! The generated bash completions really complete: sourced in bash, their
 //! function offers a subcommand and an option for a partial word.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

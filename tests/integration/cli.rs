@@ -1,7 +1,7 @@
 //! The `srs` command: vectors through the binary, exit codes and messages,
 //! the Perl `srs` flag form, standard-input batches, keygen and rotation.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

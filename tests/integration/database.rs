@@ -3,7 +3,7 @@
 //! loopback, started and stopped here), failures answered TEMP, and
 //! postsrsd 2.x's own addresses reversed from its layout.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,8 +1,8 @@
 //! Man pages and completions are generated from the clap definitions and
 //! checked in. This test regenerates them and fails on any difference;
-//! `SNAPSHOTS=overwrite cargo test --test generated` rewrites them.
+//! `SNAPSHOTS=overwrite cargo test --test integration generated::` rewrites them.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
@@ -241,7 +241,7 @@ fn man_pages_match_the_clap_definitions() {
     }
     assert!(
         drift.is_empty(),
-        "generated files drifted, run SNAPSHOTS=overwrite cargo test --test generated: {drift:?}"
+        "generated files drifted, run SNAPSHOTS=overwrite cargo test --test integration generated::: {drift:?}"
     );
 }
 
@@ -266,7 +266,7 @@ fn completions_match_the_clap_definitions() {
     }
     assert!(
         drift.is_empty(),
-        "generated files drifted, run SNAPSHOTS=overwrite cargo test --test generated: {drift:?}"
+        "generated files drifted, run SNAPSHOTS=overwrite cargo test --test integration generated::: {drift:?}"
     );
 }
 

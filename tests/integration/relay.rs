@@ -3,7 +3,7 @@
 //! right (rewriting, reply order under PIPELINING, DATA and BDAT, LMTP,
 //! limits, STARTTLS).
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, UNIX_EPOCH};
 

@@ -8,7 +8,7 @@
 //! network, UTS and mount namespaces (only loopback, hostname fwd.example, a
 //! hosts file naming it): it can never reach beyond this machine. Needs root.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

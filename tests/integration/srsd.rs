@@ -1,7 +1,7 @@
 //! srsd as a process: srsc against every protocol, SIGHUP reload with a good
 //! and a broken keys file, SIGTERM, start-up errors, and Perl's own srsc.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;

@@ -1,6 +1,6 @@
 //! The shipped systemd units verify, and the example configuration starts srsd.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 

@@ -2,7 +2,7 @@
 //! request/reply tables for each protocol, malformed, oversize, split and
 //! pipelined input, idle timeout, connection limit, reload and shutdown.
 
-mod common;
+use crate::common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;

@@ -1,6 +1,6 @@
 //! Every vector from the real Mail::SRS, pysrs and postsrsd, through the library.
 
-mod common;
+use crate::common;
 
 use mail_srs::Srs;
 

@@ -6,7 +6,7 @@
 //! the domain form and the second router brings its bounce back. The
 //! snippets must stand verbatim in the README.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 

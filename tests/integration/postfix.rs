@@ -3,7 +3,7 @@
 //! queue directories is wired to srsd, by socketmap and then by tcp_table, with
 //! a forwarding alias and a sink SMTP server on loopback that records envelopes.
 
-mod common;
+use crate::common;
 
 use common::postfix::{Postfix, private_dir};
 

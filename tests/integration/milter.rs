@@ -1,7 +1,7 @@
 //! The milter session as a table of conversations: the packets an MTA
 //! sends, and exactly the packets and the close that come back.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, UNIX_EPOCH};
 
