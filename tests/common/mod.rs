@@ -2,9 +2,9 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod engine;
-pub mod logged;
 pub mod postfix;
 pub mod redis;
+pub mod srsd;
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -231,4 +231,18 @@ pub fn guide(name: &str) -> String {
 /// compares with the tested lines.
 pub fn flat(text: &str) -> String {
     text.lines().map(str::trim).collect::<Vec<_>>().join("\n")
+}
+
+/// Waits (at most `timeout`, checking every 20 ms) until `done` holds;
+/// fails the test naming `what` when it does not.
+pub fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gave up waiting for {what} after {} s",
+            timeout.as_secs()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -4,6 +4,7 @@
 //! postsrsd 2.x's own addresses reversed from its layout.
 
 use crate::common;
+use crate::common::srsd::Srsd;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -14,45 +15,28 @@ const NOW: u64 = 1_795_435_200;
 /// A 60-character sender: its SRS address would have a 75-character local part.
 const LONG: &str = "0f8fad5b-d9cb-469f-a165-70867728950e.bounces-x1@bulk.example";
 
-/// srsd with `args` on a socketmap socket, its log kept, stopped on drop.
-struct Srsd {
-    process: common::logged::Logged,
-    socket: PathBuf,
-}
-
-impl Srsd {
-    fn start(dir: &Path, name: &str, keys: &Path, args: &[&str]) -> Srsd {
-        let socket = dir.join(name);
-        let process = common::logged::Logged::spawn(
-            Command::new(env!("CARGO_BIN_EXE_srsd"))
-                .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
-                .arg(keys)
-                .arg("--listen")
-                .arg(format!("socketmap=unix:{}", socket.display()))
-                .args(args),
-        );
-        process.wait_for_log("serving");
-        Srsd { process, socket }
-    }
-
-    fn wait_for_log(&self, text: &str) {
-        self.process.wait_for_log(text);
-    }
-
-    /// srsc's answer: (exit status, stdout, stderr).
-    fn ask(&self, direction: &str, address: &str) -> (i32, String, String) {
-        let o = Command::new(env!("CARGO_BIN_EXE_srsc"))
-            .arg("-s")
-            .arg(&self.socket)
-            .args([direction, address])
-            .output()
-            .unwrap();
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).trim().to_owned(),
-            String::from_utf8_lossy(&o.stderr).trim().to_owned(),
-        )
-    }
+/// srsd at day 20780 for fwd.example with `keys` and `args`, serving a
+/// socketmap socket `name` in `dir`.
+fn srsd(dir: &Path, name: &str, keys: &Path, args: &[&str]) -> Srsd {
+    let listen = format!("socketmap=unix:{}", dir.join(name).display());
+    let keys = keys.display().to_string();
+    let now = NOW.to_string();
+    Srsd::start(
+        &[
+            &[
+                "--now",
+                &now,
+                "-d",
+                "fwd.example",
+                "-k",
+                &keys,
+                "--listen",
+                &listen,
+            ][..],
+            args,
+        ]
+        .concat(),
+    )
 }
 
 fn keys(dir: &Path) -> PathBuf {
@@ -77,7 +61,7 @@ fn storing_srsd(dir: &Path) -> (Srsd, PathBuf, PathBuf, String) {
     let keys = keys(dir);
     let file = dir.join("srs.db");
     let db = format!("sqlite:{}", file.display());
-    let d = Srsd::start(
+    let d = srsd(
         dir,
         "srs",
         &keys,
@@ -203,7 +187,7 @@ fn sqlite_shared_by_srs_and_srsd() {
         "--database-when",
         "too-long",
     ];
-    let d = Srsd::start(dir.path(), "srs", &keys, &opts);
+    let d = srsd(dir.path(), "srs", &keys, &opts);
     let senders: Vec<String> = (0..40).map(|i| format!("{i:02}-{LONG}")).collect();
     // Both write at once: srs in threads, srsd through srsc.
     let by_srs: Vec<_> = senders[..20]
@@ -317,7 +301,7 @@ fn sqlite_failures_are_clear_and_temporary() {
     std::fs::remove_file(&file).unwrap();
     let line = dir.path().join("line");
     let line_listen = format!("line=unix:{}", line.display());
-    let d = Srsd::start(
+    let d = srsd(
         dir.path(),
         "srs",
         &keys,
@@ -366,8 +350,8 @@ fn redis_shared_by_two_srsd() {
     let keys = keys(dir.path());
     let url = format!("redis://127.0.0.1:{}/0", redis.port);
     let opts = ["--original-envelope", "database", "--database", &url];
-    let a = Srsd::start(dir.path(), "a", &keys, &opts);
-    let b = Srsd::start(dir.path(), "b", &keys, &opts);
+    let a = srsd(dir.path(), "a", &keys, &opts);
+    let b = srsd(dir.path(), "b", &keys, &opts);
     let (code, signed, err) = a.ask("forward", LONG);
     assert_eq!(code, 0, "{err}");
     assert_eq!(
@@ -393,7 +377,7 @@ fn redis_shared_by_two_srsd() {
     assert_eq!(code, 75, "{err}");
     let (code, _, err) = b.ask("reverse", &signed);
     assert_eq!(code, 75, "{err}");
-    let late = Srsd::start(dir.path(), "late", &keys, &opts);
+    let late = srsd(dir.path(), "late", &keys, &opts);
     let (code, _, err) = late.ask("forward", &format!("e-{LONG}"));
     assert_eq!(code, 75, "{err}");
     // Back: served again, with what it held gone (no persistence here), so
@@ -753,7 +737,7 @@ fn an_sqlite_file_the_service_user_cannot_write() {
         "--user",
         "nobody",
     ];
-    let d = Srsd::start(dir.path(), "srs", &keys, &args);
+    let d = srsd(dir.path(), "srs", &keys, &args);
     let owner = |p: &Path| std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(p).unwrap());
     assert_eq!(owner(&file), nobody.uid.as_raw());
     let (code, signed, err) = d.ask("forward", LONG);

@@ -7,8 +7,9 @@
 //! snippets must stand verbatim in the README.
 
 use crate::common;
+use crate::common::srsd::Srsd;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 const NOW: u64 = 1_795_435_200;
 
@@ -41,8 +42,6 @@ const FORWARDING_ROUTER: &str = r"forwarding_aliases:
   domains = +local_domains
   data = ${lookup{$local_part}lsearch{/etc/aliases}}
   errors_to = ${if eq{$sender_address}{}{}{${sg{${sg{${readsocket{/run/srsd/line}{FORWARD $sender_address $domain\n}{5s}{}{$sender_address}}}{\N\n\N}{}}}{\N^ERROR: .*\N}{$sender_address}}}}";
-
-struct Srsd(Child);
 
 /// Debian's Exim binary, and srsd serving the line protocol at `line` in
 /// `dir` with `keys` (the secret exim-secret).
@@ -79,22 +78,14 @@ impl Exim {
         let keys = dir.path().join("keys");
         std::fs::write(&keys, "exim-secret\n").unwrap();
         let line = dir.path().join("line");
-        let srsd = Srsd(
+        let srsd = Srsd::start_command(
             Command::new(env!("CARGO_BIN_EXE_srsd"))
                 .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
                 .arg(&keys)
                 .arg("--listen")
                 .arg(format!("line=unix:{}", line.display()))
-                .args(extra)
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
+                .args(extra),
         );
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !line.exists() {
-            assert!(std::time::Instant::now() < deadline, "srsd did not start");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
         Some(Exim {
             exim,
             dir,
@@ -102,13 +93,6 @@ impl Exim {
             line,
             _srsd: srsd,
         })
-    }
-}
-
-impl Drop for Srsd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

@@ -4,13 +4,14 @@
 //! a forwarding alias and a sink SMTP server on loopback that records envelopes.
 
 use crate::common;
+use crate::common::srsd::Srsd;
 
 use common::postfix::{Postfix, private_dir};
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -149,16 +150,6 @@ fn angle(s: &str) -> String {
         .map_or(s.to_owned(), |(a, _)| a.to_owned())
 }
 
-/// A running srsd, stopped on drop.
-struct Srsd(Child);
-
-impl Drop for Srsd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn srs(keys: &Path, now: u64, args: &[&str]) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_srs"))
         .arg("--now")
@@ -189,18 +180,7 @@ fn scenario(name: &str, listen: &[String], maps: impl Fn(&Path) -> String) {
         args.push("--listen".into());
         args.push(l.replace("DIR", &dir.display().to_string()));
     }
-    let srsd = Srsd(
-        Command::new(env!("CARGO_BIN_EXE_srsd"))
-            .args(&args)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !dir.join("srs").exists() && listen.iter().any(|l| l.contains("unix:")) {
-        assert!(Instant::now() < deadline, "srsd did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let srsd = Srsd::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
 
     let sink = Sink::start();
     let postfix = Postfix::start(&dir, sink.port, &maps(&dir));
@@ -401,26 +381,16 @@ fn pipe_helpers_reinject_through_postfix_sendmail() {
     assert_eq!(body_of(&e.data), body);
 }
 
-/// srsd serving the milter at `DIR/milter` with `extra` options, once the
-/// socket is there.
+/// srsd serving the milter at `DIR/milter` with `extra` options, once it
+/// serves.
 fn milter_srsd(dir: &Path, keys: &Path, extra: &[&str]) -> Srsd {
-    let _ = std::fs::remove_file(dir.join("milter"));
-    let srsd = Srsd(
+    Srsd::start_command(
         Command::new(env!("CARGO_BIN_EXE_srsd"))
             .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
             .arg(keys)
             .args(["--listen", &format!("milter=unix:{}/milter", dir.display())])
-            .args(extra)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !dir.join("milter").exists() {
-        assert!(Instant::now() < deadline, "srsd did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    srsd
+            .args(extra),
+    )
 }
 
 /// A delivery status notification as an MTA sends it back: the null
@@ -582,16 +552,9 @@ local_recipient_maps = proxy:unix:passwd.byname regexp:{d}/cfg/srs-recipients"
         (vec![250], Some(250))
     );
     // srsd stopped: Postfix's milter_default_action = tempfail keeps the mail.
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(srsd.0.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while dir.join("milter").exists() {
-        assert!(Instant::now() < deadline, "srsd did not stop");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut srsd = srsd;
+    srsd.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(srsd.exit_code(), Some(0));
     assert_eq!(postfix.mail_reply("alice@origin.example"), 451);
     drop(postfix);
     drop(srsd);
@@ -618,22 +581,14 @@ fn long_sender(
         std::fs::write(dir.join("cfg").join(file), text).unwrap();
     }
     let here = dir.display().to_string();
-    let srsd = Srsd(
+    let srsd = Srsd::start_command(
         Command::new(env!("CARGO_BIN_EXE_srsd"))
             .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
             .arg(&keys)
             .args(args.iter().map(|a| a.replace("DIR", &here)))
             .arg("--listen")
-            .arg(format!("socketmap=unix:{}/srs", dir.display()))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .arg(format!("socketmap=unix:{}/srs", dir.display())),
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !dir.join("srs").exists() {
-        assert!(Instant::now() < deadline, "srsd did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
     let d = dir.display();
     let sink = Sink::start();
     let postfix = Postfix::start(
@@ -766,19 +721,16 @@ fn forward_only_signing_with_postfix() {
     let d = dir.display().to_string();
     // The socketmap that reverses bounces, and the signing hop apart, so
     // that the hop can go down alone.
-    let _reverser = Srsd(
+    let _reverser = Srsd::start_command(
         Command::new(env!("CARGO_BIN_EXE_srsd"))
             .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
             .arg(&keys)
             .args(["--local-domain", "customer.example"])
-            .args(["--listen", &format!("socketmap=unix:{d}/srs")])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .args(["--listen", &format!("socketmap=unix:{d}/srs")]),
     );
     let reinject = common::free_port();
     let signer = |port: u16| {
-        let process = common::logged::Logged::spawn(
+        let process = Srsd::start_command(
             Command::new(env!("CARGO_BIN_EXE_srsd"))
                 .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
                 .arg(&keys)
@@ -787,14 +739,7 @@ fn forward_only_signing_with_postfix() {
                 .args(["--upstream", &format!("127.0.0.1:{reinject}")])
                 .args(["--listen", &format!("relay-pack=inet:127.0.0.1:{port}")]),
         );
-        let serving = process.wait_for_log("serving");
-        let at = serving.find("relay-pack=inet:127.0.0.1:").unwrap() + 26;
-        let port: u16 = serving[at..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect::<String>()
-            .parse()
-            .unwrap();
+        let port = process.port("relay-pack");
         (process, port)
     };
     let (hop, pack) = signer(0);

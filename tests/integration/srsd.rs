@@ -2,13 +2,13 @@
 //! and a broken keys file, SIGTERM, start-up errors, and Perl's own srsc.
 
 use crate::common;
+use crate::common::srsd::Srsd;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -26,100 +26,9 @@ fn write_keys(path: &Path, text: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
-/// A running srsd whose stderr lines are collected.
-struct Srsd {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Srsd {
-    fn spawn(args: &[&str]) -> Srsd {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_srsd"));
-        cmd.args(["--now", NOW]).args(args);
-        Srsd::spawn_command(cmd)
-    }
-
-    /// Runs `cmd` (srsd, or a shell that execs it) and waits until it serves.
-    fn spawn_command(mut cmd: Command) -> Srsd {
-        let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let d = Srsd {
-            child,
-            log,
-            reader: Some(reader),
-        };
-        d.wait_for_log("serving");
-        d
-    }
-
-    /// Waits (at most 20 s) for a log line containing `text`.
-    fn wait_for_log(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.log.lock().unwrap().iter().any(|l| l.contains(text)) {
-            assert!(
-                Instant::now() < deadline,
-                "no log line {text:?}; log: {:?}",
-                self.log.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn signal(&self, s: Signal) {
-        kill(Pid::from_raw(self.child.id() as i32), s).unwrap();
-    }
-
-    /// Waits (at most 30 s, so a daemon that hangs fails the test) for srsd
-    /// to exit, and gives its exit code.
-    fn exit_code(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // The reader thread ends at the end of srsd's stderr.
-                if let Some(reader) = self.reader.take() {
-                    reader.join().unwrap();
-                }
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "srsd did not exit within 30 s");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// The port srsd bound for `protocol` (given as port 0), read from its
-    /// "serving" line.
-    fn port(&self, protocol: &str) -> u16 {
-        let needle = format!("{protocol}=inet:127.0.0.1:");
-        let log = self.log_lines();
-        let line = log.iter().find(|l| l.contains("serving")).unwrap();
-        let at = line
-            .find(&needle)
-            .unwrap_or_else(|| panic!("{needle} not in {line}"));
-        let digits: String = line[at + needle.len()..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        digits.parse().unwrap()
-    }
-
-    fn log_lines(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Srsd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// srsd with `--now` fixed and `args`, once it serves.
+fn srsd(args: &[&str]) -> Srsd {
+    Srsd::start(&[&["--now", NOW], args].concat())
 }
 
 fn srsc(args: &[&str]) -> Output {
@@ -186,7 +95,7 @@ impl Setup {
         let base = self.base_args();
         let mut args: Vec<&str> = base.iter().map(String::as_str).collect();
         args.extend_from_slice(extra);
-        Srsd::spawn(&args)
+        srsd(&args)
     }
 }
 
@@ -457,7 +366,7 @@ fn start_up_errors_name_the_problem() {
         assert!(err.contains(message), "{args:?}: {err}");
     }
     // A live daemon's socket is never taken over.
-    let _d = Srsd::spawn(&["-d", "fwd.example", "-k", &keys, "--listen", &listen]);
+    let _d = srsd(&["-d", "fwd.example", "-k", &keys, "--listen", &listen]);
     let o = run(&["-d", "fwd.example", "-k", &keys, "--listen", &listen]);
     assert_eq!(o.status.code(), Some(69));
     assert!(String::from_utf8_lossy(&o.stderr).contains("in use by a running daemon"));
@@ -474,7 +383,7 @@ fn perl_srsc_talks_to_the_line_listener() {
         panic!("{path} is in use by another daemon; stop it to run this test");
     }
     let s = Setup::new();
-    let _d = Srsd::spawn(&[
+    let _d = srsd(&[
         "-d",
         "fwd.example",
         "-k",
@@ -517,7 +426,7 @@ fn configuration_file_with_command_line_overrides() {
     )
     .unwrap();
     // --domain on the command line overrides the file's domain.
-    let d = Srsd::spawn(&["-c", conf.to_str().unwrap(), "-d", "fwd.example"]);
+    let d = srsd(&["-c", conf.to_str().unwrap(), "-d", "fwd.example"]);
     assert_eq!(
         stdout(&srsc(&[
             "-s",
@@ -766,7 +675,7 @@ os.execv(srsd[0], srsd)
         "-k",
         s.keys().to_str().unwrap(),
     ]);
-    let mut d = Srsd::spawn_command(cmd);
+    let mut d = Srsd::start_command(&mut cmd);
     d.wait_for_log("serving fwd.example on socketmap (from systemd)");
     assert_eq!(
         stdout(&srsc(&["-s", &s.socketmap, "reverse", ALICE])),
@@ -967,16 +876,16 @@ fn configuration_errors_never_show_a_secret() {
     }
     // On reload, the same errors reach the log, and the old state stays.
     std::fs::write(&conf, &base).unwrap();
-    let d = Srsd::spawn(&["-c", &conf_s]);
+    let d = srsd(&["-c", &conf_s]);
     for (text, message) in &cases {
         std::fs::write(&conf, text).unwrap();
         d.signal(Signal::SIGHUP);
         d.wait_for_log(message);
     }
     assert!(
-        !d.log.lock().unwrap().iter().any(|l| l.contains(SECRET)),
+        !d.lines().iter().any(|l| l.contains(SECRET)),
         "{:?}",
-        d.log.lock().unwrap()
+        d.lines()
     );
     assert_eq!(
         stdout(&srsc(&[
@@ -1075,7 +984,7 @@ fn public_listeners_and_the_placeholder_domain_are_refused() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let d = Srsd::spawn(&[
+    let d = srsd(&[
         "-d",
         "fwd.example",
         "-k",
@@ -1143,7 +1052,7 @@ fn the_pid_file_does_not_follow_links() {
 fn reload_refuses_files_that_are_not_regular() {
     let s = Setup::new();
     let conf = s.config("domain = fwd.example\n");
-    let d = Srsd::spawn(&["-c", conf.to_str().unwrap()]);
+    let d = srsd(&["-c", conf.to_str().unwrap()]);
     std::fs::remove_file(s.keys()).unwrap();
     nix::unistd::mkfifo(&s.keys(), nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
     d.signal(Signal::SIGHUP);
@@ -1189,7 +1098,7 @@ fn sigterm_stops_within_the_drain_time() {
     common::stop_reading(&mut stuck, format!("get {ALICE}\n").as_bytes());
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), Some(0));
-    let log = d.log_lines();
+    let log = d.lines();
     assert!(
         log.iter().any(
             |l| l.ends_with("1 connections still busy after the drain time of 1 s were closed")
@@ -1220,7 +1129,7 @@ fn accept_errors_do_not_flood_the_log() {
         ])
         .arg(s.keys())
         .args(["--listen", &format!("socketmap=unix:{}", s.socketmap)]);
-    let mut d = Srsd::spawn_command(cmd);
+    let mut d = Srsd::start_command(&mut cmd);
     // More clients than descriptors; they wait in the listen queue.
     let clients: Vec<_> = (0..60)
         .map(|_| std::os::unix::net::UnixStream::connect(&s.socketmap).unwrap())
@@ -1231,7 +1140,7 @@ fn accept_errors_do_not_flood_the_log() {
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), Some(0));
     drop(clients);
-    let log = d.log_lines();
+    let log = d.lines();
     let warned = log
         .iter()
         .filter(|l| {
@@ -1271,7 +1180,7 @@ fn cleanup_after_giving_up_root() {
     for (dir, removable) in [(&run_dir, true), (&s.dir.path().to_path_buf(), false)] {
         let socket = dir.join("sock");
         let pid_file = dir.join("srsd.pid");
-        let mut d = Srsd::spawn(&[
+        let mut d = srsd(&[
             "-d",
             "fwd.example",
             "-k",
@@ -1289,7 +1198,7 @@ fn cleanup_after_giving_up_root() {
             (socket.exists(), pid_file.exists()),
             (!removable, !removable)
         );
-        let log = d.log_lines();
+        let log = d.lines();
         if !removable {
             for line in [
                 format!(
@@ -1341,7 +1250,7 @@ fn chroot_paths_work_at_start_reload_and_stop() {
         ),
     )
     .unwrap();
-    let mut d = Srsd::spawn(&["-c", conf.to_str().unwrap()]);
+    let mut d = srsd(&["-c", conf.to_str().unwrap()]);
     assert_eq!(
         std::fs::read_link(format!("/proc/{}/root", d.child.id())).unwrap(),
         jail
@@ -1614,9 +1523,7 @@ fn the_milter_warns_of_actions_the_mta_does_not_offer() {
         "warning: milter: the MTA offers no CHGFROM: senders will not be signed; no DELRCPT or ADDRCPT: bounces will not be reversed",
     );
     let warned = d
-        .log
-        .lock()
-        .unwrap()
+        .lines()
         .iter()
         .filter(|l| l.contains("the MTA offers no"))
         .count();

@@ -4,6 +4,7 @@
 //! scripted upstreams that refuse, close, stall, or see a client vanish.
 
 use crate::common;
+use crate::common::srsd::Srsd;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -20,7 +21,7 @@ const SRS_DOMAIN: &str = "fwd.example";
 
 /// A running srsrelay, its log, and its two ports.
 struct Relay {
-    process: common::logged::Logged,
+    process: Srsd,
     pack: u16,
     unpack: u16,
 }
@@ -29,7 +30,7 @@ impl Relay {
     /// srsrelay on 127.0.0.1 (ports 0) toward `upstream`, for fwd.example
     /// and other.example, with the keys in `keys`, and `extra` options.
     fn start(keys: &Path, upstream: u16, extra: &[&str]) -> Relay {
-        let process = common::logged::Logged::spawn(
+        let process = Srsd::start_command(
             Command::new(env!("CARGO_BIN_EXE_srsrelay"))
                 .args(["--now", &NOW.to_string(), "-k"])
                 .arg(keys)
@@ -37,20 +38,9 @@ impl Relay {
                 .args(["127.0.0.1", "0", "0", "127.0.0.1", &upstream.to_string()])
                 .args([SRS_DOMAIN, "Other.Example"]),
         );
-        let serving = process.wait_for_log("serving");
-        let port = |name: &str| -> u16 {
-            let needle = format!("{name}=inet:127.0.0.1:");
-            let at = serving.find(&needle).unwrap() + needle.len();
-            serving[at..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-                .parse()
-                .unwrap()
-        };
         Relay {
-            pack: port("relay-pack"),
-            unpack: port("relay-unpack"),
+            pack: process.port("relay-pack"),
+            unpack: process.port("relay-unpack"),
             process,
         }
     }
