@@ -12,7 +12,8 @@
 //! `database`, `--mode sqlite|redis` for that mode beside embedded;
 //! `--baseline PATH` compares this srsd with another build, interleaved;
 //! `--only startup` times one address through `srs` as a whole process
-//! against `/bin/true`, `--baseline-srs PATH` beside it).
+//! against `/bin/true`, `--baseline-srs PATH` beside it; `--srsd PATH`
+//! measures another build of srsd instead of this one).
 //! Everything runs on loopback and Unix
 //! sockets, each measurement for a bounded time, and every server it starts
 //! is stopped at the end.
@@ -514,7 +515,12 @@ fn main() {
         .unwrap();
     let address = String::from_utf8(srs.stdout).unwrap().trim().to_owned();
     let me = std::env::current_exe().unwrap();
-    let srsd = env!("CARGO_BIN_EXE_srsd");
+    // `--srsd PATH`: another build in place of this one (for --only milter
+    // or database, to compare).
+    let srsd_override = opt("--srsd");
+    let srsd = srsd_override
+        .as_deref()
+        .unwrap_or(env!("CARGO_BIN_EXE_srsd"));
     let unix = |n: &str| dir.path().join(n);
 
     if opt("--only").as_deref() == Some("startup") {
