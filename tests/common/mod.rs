@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod postfix;
 pub mod redis;
+pub mod sink;
 pub mod srsd;
 
 use std::path::PathBuf;

@@ -4,151 +4,17 @@
 //! a forwarding alias and a sink SMTP server on loopback that records envelopes.
 
 use crate::common;
+use crate::common::sink::Sink;
 use crate::common::srsd::Srsd;
 
 use common::postfix::{Postfix, private_dir};
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 const NOW: u64 = 1_795_435_200;
 const DAY: u64 = 86_400;
-
-/// One message as the sink received it.
-#[derive(Clone, Debug)]
-struct Envelope {
-    from: String,
-    to: Vec<String>,
-    data: String,
-}
-
-/// An SMTP server on loopback that accepts everything and records it.
-struct Sink {
-    port: u16,
-    got: Arc<Mutex<Vec<Envelope>>>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Sink {
-    fn start() -> Sink {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (g, s) = (got.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((conn, _)) => {
-                        let g = g.clone();
-                        std::thread::spawn(move || {
-                            let _ = serve_smtp(conn, &g);
-                        });
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
-                }
-            }
-        });
-        Sink { port, got, stop }
-    }
-
-    /// Waits (at most 60 s) for a message whose data contains `token`.
-    fn wait_for(&self, token: &str, postfix: &Postfix) -> Envelope {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(e) = self
-                .got
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|e| e.data.contains(token))
-            {
-                return e.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{token} never reached the sink; Postfix log:\n{}",
-                postfix.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-fn serve_smtp(conn: TcpStream, got: &Mutex<Vec<Envelope>>) -> std::io::Result<()> {
-    conn.set_nonblocking(false)?;
-    conn.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut out = conn.try_clone()?;
-    let mut lines = BufReader::new(conn);
-    out.write_all(b"220 sink.test ESMTP\r\n")?;
-    let mut env = Envelope {
-        from: String::new(),
-        to: Vec::new(),
-        data: String::new(),
-    };
-    let mut line = String::new();
-    for _ in 0..10_000 {
-        line.clear();
-        if lines.read_line(&mut line)? == 0 {
-            break;
-        }
-        let upper = line.to_ascii_uppercase();
-        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-            out.write_all(b"250-sink.test\r\n250 8BITMIME\r\n")?;
-        } else if upper.starts_with("MAIL FROM:") {
-            env.from = angle(&line[10..]);
-            out.write_all(b"250 ok\r\n")?;
-        } else if upper.starts_with("RCPT TO:") {
-            env.to.push(angle(&line[8..]));
-            out.write_all(b"250 ok\r\n")?;
-        } else if upper.starts_with("DATA") {
-            out.write_all(b"354 go on\r\n")?;
-            loop {
-                line.clear();
-                lines.read_line(&mut line)?;
-                if line == ".\r\n" || line.is_empty() {
-                    break;
-                }
-                env.data.push_str(&line);
-            }
-            got.lock().unwrap().push(std::mem::replace(
-                &mut env,
-                Envelope {
-                    from: String::new(),
-                    to: Vec::new(),
-                    data: String::new(),
-                },
-            ));
-            out.write_all(b"250 queued\r\n")?;
-        } else if upper.starts_with("QUIT") {
-            out.write_all(b"221 bye\r\n")?;
-            break;
-        } else {
-            out.write_all(b"250 ok\r\n")?;
-        }
-    }
-    Ok(())
-}
-
-/// The address inside `<...>` (parameters after it ignored).
-fn angle(s: &str) -> String {
-    let s = s.trim();
-    s.strip_prefix('<')
-        .and_then(|r| r.split_once('>'))
-        .map_or(s.to_owned(), |(a, _)| a.to_owned())
-}
 
 fn srs(keys: &Path, now: u64, args: &[&str]) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_srs"))
@@ -182,7 +48,9 @@ fn scenario(name: &str, listen: &[String], maps: impl Fn(&Path) -> String) {
     }
     let srsd = Srsd::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
 
-    let sink = Sink::start();
+    let Some(sink) = Sink::start("smtp", &dir) else {
+        return;
+    };
     let postfix = Postfix::start(&dir, sink.port, &maps(&dir));
 
     // Forwarded mail leaves with an SRS0 sender.
@@ -190,7 +58,7 @@ fn scenario(name: &str, listen: &[String], maps: impl Fn(&Path) -> String) {
         postfix.send("alice@origin.example", &["list@fwd.example"], "t-forward"),
         [250]
     );
-    let e = sink.wait_for("t-forward", &postfix);
+    let e = sink.wait_for_or("t-forward", || postfix.log());
     let srs0 = srs(
         &keys,
         NOW,
@@ -211,7 +79,7 @@ fn scenario(name: &str, listen: &[String], maps: impl Fn(&Path) -> String) {
         ),
         [250]
     );
-    let e = sink.wait_for("t-srs1", &postfix);
+    let e = sink.wait_for_or("t-srs1", || postfix.log());
     assert!(
         e.from.starts_with("SRS1=")
             && e.from
@@ -221,7 +89,7 @@ fn scenario(name: &str, listen: &[String], maps: impl Fn(&Path) -> String) {
 
     // A bounce to our SRS address reaches the original sender, still with the null sender.
     assert_eq!(postfix.send("", &[&srs0], "t-bounce"), [250]);
-    let e = sink.wait_for("t-bounce", &postfix);
+    let e = sink.wait_for_or("t-bounce", || postfix.log());
     assert_eq!(
         (e.from.as_str(), e.to.as_slice()),
         ("", &["alice@origin.example".to_owned()][..])
@@ -254,9 +122,12 @@ fn scenario(name: &str, listen: &[String], maps: impl Fn(&Path) -> String) {
         postfix.send("bob@fwd.example", &["list@fwd.example"], "t-local"),
         [250]
     );
-    assert_eq!(sink.wait_for("t-local", &postfix).from, "bob@fwd.example");
+    assert_eq!(
+        sink.wait_for_or("t-local", || postfix.log()).from,
+        "bob@fwd.example"
+    );
     assert_eq!(postfix.send("", &["list@fwd.example"], "t-null"), [250]);
-    assert_eq!(sink.wait_for("t-null", &postfix).from, "");
+    assert_eq!(sink.wait_for_or("t-null", || postfix.log()).from, "");
     drop(postfix);
     drop(srsd);
 }
@@ -294,16 +165,11 @@ recipient_canonical_classes = envelope_recipient, header_recipient"
     );
 }
 
-/// The body of a message as the sink got it: after the header, with SMTP's
-/// CRLF line ends and dot-stuffing undone.
+/// The body of a message as the sink got it: after the header, with
+/// CRLF line ends made LF (the sink undid the dot-stuffing).
 fn body_of(data: &str) -> String {
     let data = data.replace("\r\n", "\n");
-    let body = data.split_once("\n\n").map_or("", |(_, b)| b);
-    body.lines()
-        .map(|l| l.strip_prefix('.').unwrap_or(l))
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
+    data.split_once("\n\n").map_or("", |(_, b)| b).to_owned()
 }
 
 #[test]
@@ -311,7 +177,9 @@ fn pipe_helpers_reinject_through_postfix_sendmail() {
     let Some((dir, keys)) = private_dir("helpers") else {
         return;
     };
-    let sink = Sink::start();
+    let Some(sink) = Sink::start("smtp", &dir) else {
+        return;
+    };
     let postfix = Postfix::start(&dir, sink.port, "");
     let cfg = dir.join("cfg");
     let helper = |program: &str, args: &[&str], sender: &str, message: &str| {
@@ -350,7 +218,7 @@ fn pipe_helpers_reinject_through_postfix_sendmail() {
         "alice@origin.example",
         &message,
     );
-    let e = sink.wait_for("t-helper-forward", &postfix);
+    let e = sink.wait_for_or("t-helper-forward", || postfix.log());
     let srs0 = srs(
         &keys,
         std::time::SystemTime::now()
@@ -373,7 +241,7 @@ fn pipe_helpers_reinject_through_postfix_sendmail() {
         "",
         &bounce,
     );
-    let e = sink.wait_for("t-helper-bounce", &postfix);
+    let e = sink.wait_for_or("t-helper-bounce", || postfix.log());
     assert_eq!(
         (e.from.as_str(), e.to.as_slice()),
         ("", &["alice@origin.example".to_owned()][..])
@@ -447,7 +315,9 @@ fn postfix_with_the_milter() {
         "/^srs[01][-+=].*@fwd\\.example$/ OK\n/^postmaster@fwd\\.example$/ OK\n",
     )
     .unwrap();
-    let sink = Sink::start();
+    let Some(sink) = Sink::start("smtp", &dir) else {
+        return;
+    };
     let postfix = Postfix::start(
         &dir,
         sink.port,
@@ -470,7 +340,7 @@ local_recipient_maps = proxy:unix:passwd.byname regexp:{d}/cfg/srs-recipients"
         postfix.send("alice@origin.example", &["list@fwd.example"], "m-forward"),
         [250]
     );
-    let e = sink.wait_for("m-forward", &postfix);
+    let e = sink.wait_for_or("m-forward", || postfix.log());
     assert_eq!(
         (e.from.as_str(), e.to.as_slice()),
         (srs0.as_str(), &["dest@dest.example".to_owned()][..])
@@ -480,7 +350,10 @@ local_recipient_maps = proxy:unix:passwd.byname regexp:{d}/cfg/srs-recipients"
         postfix.send("bob@fwd.example", &["list@fwd.example"], "m-local"),
         [250]
     );
-    assert_eq!(sink.wait_for("m-local", &postfix).from, "bob@fwd.example");
+    assert_eq!(
+        sink.wait_for_or("m-local", || postfix.log()).from,
+        "bob@fwd.example"
+    );
     // A bounce to the SRS address reaches alice, with the null sender, and
     // (--milter-rewrite-to, no DKIM signature) her address in To:.
     let to_header = format!("To: <{srs0}>\r\n");
@@ -488,7 +361,7 @@ local_recipient_maps = proxy:unix:passwd.byname regexp:{d}/cfg/srs-recipients"
         postfix.transaction_with("", &[&srs0], Some("m-bounce"), &to_header),
         (vec![250], Some(250))
     );
-    let e = sink.wait_for("m-bounce", &postfix);
+    let e = sink.wait_for_or("m-bounce", || postfix.log());
     assert_eq!(
         (e.from.as_str(), e.to.as_slice()),
         ("", &["alice@origin.example".to_owned()][..])
@@ -536,7 +409,10 @@ local_recipient_maps = proxy:unix:passwd.byname regexp:{d}/cfg/srs-recipients"
         postfix.send("bob@fwd.example", &["list@fwd.example"], "m-signed-local"),
         [250]
     );
-    assert_eq!(sink.wait_for("m-signed-local", &postfix).from, bob);
+    assert_eq!(
+        sink.wait_for_or("m-signed-local", || postfix.log()).from,
+        bob
+    );
     // A forged bounce: null sender, unsigned local recipient, DATA.
     assert_eq!(
         postfix.transaction("", &["root@fwd.example"], Some("m-forged")),
@@ -590,7 +466,9 @@ fn long_sender(
             .arg(format!("socketmap=unix:{}/srs", dir.display())),
     );
     let d = dir.display();
-    let sink = Sink::start();
+    let Some(sink) = Sink::start("smtp", &dir) else {
+        return;
+    };
     let postfix = Postfix::start(
         &dir,
         sink.port,
@@ -611,13 +489,13 @@ recipient_canonical_classes = envelope_recipient, header_recipient",
         postfix.send(&sender, &["list@fwd.example"], "l-forward"),
         [250]
     );
-    let signed = sink.wait_for("l-forward", &postfix).from;
+    let signed = sink.wait_for_or("l-forward", || postfix.log()).from;
     assert!(expect(&signed), "{signed}");
     assert!(signed.rsplit_once('@').unwrap().0.len() <= 64, "{signed}");
 
     // A bounce to it reaches the sender, with the null sender.
     assert_eq!(postfix.send("", &[&signed], "l-bounce"), [250]);
-    let e = sink.wait_for("l-bounce", &postfix);
+    let e = sink.wait_for_or("l-bounce", || postfix.log());
     assert_eq!(
         (e.from.as_str(), e.to.as_slice()),
         ("", &[sender.clone()][..])
@@ -756,7 +634,9 @@ fn forward_only_signing_with_postfix() {
         "list@fwd.example dest@dest.example\ninfo@customer.example cust-dest@dest.example\n",
     )
     .unwrap();
-    let sink = Sink::start();
+    let Some(sink) = Sink::start("smtp", &dir) else {
+        return;
+    };
     let postfix = Postfix::start_with(
         &dir,
         sink.port,
@@ -776,11 +656,9 @@ recipient_canonical_classes = envelope_recipient",
         |sender: &str, domain: &str| srs(&keys, NOW, &["forward", "-a", domain, sender]);
     let alice_fwd = signed_at("alice@origin.example", "fwd.example");
     let once = |token: &str| {
-        let e = sink.wait_for(token, &postfix);
+        let e = sink.wait_for_or(token, || postfix.log());
         let copies = sink
-            .got
-            .lock()
-            .unwrap()
+            .messages()
             .iter()
             .filter(|m| m.data.contains(token))
             .count();
@@ -890,11 +768,7 @@ recipient_canonical_classes = envelope_recipient",
     );
     postfix.wait_for_log(&["status=deferred", &format!("127.0.0.1[127.0.0.1]:{pack}")]);
     assert!(
-        sink.got
-            .lock()
-            .unwrap()
-            .iter()
-            .all(|m| !m.data.contains("f-down")),
+        sink.messages().iter().all(|m| !m.data.contains("f-down")),
         "sent while the signing hop was down"
     );
     let (_hop, _) = signer(pack);
