@@ -62,7 +62,7 @@ impl Engine {
     /// Stops the engine and gives what `run` returned.
     pub fn stop(mut self) -> std::io::Result<()> {
         self.stop.send(true).unwrap();
-        self.thread.take().unwrap().join().unwrap()
+        super::joined_within_30s(self.thread.take().unwrap())
     }
 }
 

@@ -118,15 +118,9 @@ mail_spool_directory = {d}/mail
             String::from_utf8_lossy(&out.stderr),
             p.log()
         );
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", smtpd)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "Postfix smtpd did not listen; log:\n{}",
-                p.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        super::wait_until("Postfix's smtpd to listen", Duration::from_secs(30), || {
+            TcpStream::connect(("127.0.0.1", smtpd)).is_ok()
+        });
         p
     }
 

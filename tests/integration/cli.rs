@@ -660,7 +660,7 @@ fn asks_for_the_secret_without_echo_on_a_terminal() {
     wait_until_reading(&[srs, "prompt-test.invalid"], deadline);
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"s3cret\n").unwrap();
     child.wait().unwrap();
-    reader.join().unwrap();
+    common::joined_within_30s(reader);
     let out = screen.lock().unwrap().clone();
     let screen = String::from_utf8_lossy(&out);
     assert!(screen.starts_with("SRS secret: "), "{screen:?}");

@@ -134,7 +134,7 @@ impl Daemon {
 
     fn shutdown(mut self) -> std::io::Result<()> {
         self.stop.send(true).unwrap();
-        self.thread.take().unwrap().join().unwrap()
+        common::joined_within_30s(self.thread.take().unwrap())
     }
 
     /// Waits (at most 30 s, so a daemon that hangs fails the test) for
@@ -500,7 +500,7 @@ fn many_clients_at_once() {
         })
         .collect();
     for t in threads {
-        t.join().unwrap();
+        common::joined_within_30s(t);
     }
 }
 
@@ -510,7 +510,7 @@ fn a_dropped_shutdown_sender_stops_the_daemon() {
     let (replacement, _) = watch::channel(false);
     // Drop the only sender without ever sending.
     drop(std::mem::replace(&mut d.stop, replacement));
-    d.thread.take().unwrap().join().unwrap().unwrap();
+    common::joined_within_30s(d.thread.take().unwrap()).unwrap();
 }
 
 /// Slowloris: clients that trickle a byte at a time on one listener are cut
@@ -554,7 +554,7 @@ fn trickling_clients_starve_no_listener() {
         assert_eq!(read_netstrings(&mut s, 1), [format!("OK {ALICE}")]);
     }
     for a in attackers {
-        a.join().unwrap();
+        common::joined_within_30s(a);
     }
     // A request that does not complete in time is closed, even though the
     // client keeps sending.

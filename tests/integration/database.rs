@@ -224,7 +224,10 @@ fn sqlite_shared_by_srs_and_srsd() {
             out
         })
         .collect();
-    let by_srs: Vec<String> = by_srs.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let by_srs: Vec<String> = by_srs
+        .into_iter()
+        .flat_map(common::joined_within_30s)
+        .collect();
     for (sender, signed) in senders.iter().zip(by_srs.iter().chain(&by_srsd)) {
         let local = signed.rsplit_once('@').unwrap().0;
         assert!(

@@ -97,7 +97,7 @@ impl Fake {
             let _ = std::io::Write::write_all(&mut stdin, &input);
         });
         let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
+        common::joined_within_30s(writer);
         out
     }
 }

@@ -10,7 +10,7 @@ use crate::common;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -211,14 +211,9 @@ impl Postsrsd {
             forward,
             reverse,
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", p.reverse)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "postsrsd did not listen within 10 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        common::wait_until("postsrsd to listen", Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", p.reverse)).is_ok()
+        });
         p
     }
 

@@ -682,18 +682,12 @@ fn miltertest_drives_the_milter() {
     std::fs::write(&keys, "s3cret\n").unwrap();
     std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let sock = dir.path().join("milter");
-    let mut srsd = std::process::Command::new(env!("CARGO_BIN_EXE_srsd"))
-        .args(["--now", "1795435200", "-d", "fwd.example", "-k"])
-        .arg(&keys)
-        .args(["--listen", &format!("milter=unix:{}", sock.display())])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !sock.exists() {
-        assert!(std::time::Instant::now() < deadline, "srsd did not listen");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let srsd = common::srsd::Srsd::start_command(
+        std::process::Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args(["--now", "1795435200", "-d", "fwd.example", "-k"])
+            .arg(&keys)
+            .args(["--listen", &format!("milter=unix:{}", sock.display())]),
+    );
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/milter.lua");
     let o = std::process::Command::new(miltertest)
         .arg("-D")
@@ -703,8 +697,7 @@ fn miltertest_drives_the_milter() {
         .args(["-s", script])
         .output()
         .unwrap();
-    let _ = srsd.kill();
-    let _ = srsd.wait();
+    drop(srsd);
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
         "ok negotiate\nok reverse\nok forged\nok abort\nok version-2\n",

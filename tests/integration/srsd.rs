@@ -731,11 +731,9 @@ fn background_returns_once_ready() {
         "the daemon leads its own session"
     );
     kill(Pid::from_raw(pid), Signal::SIGTERM).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while Path::new(&s.socketmap).exists() {
-        assert!(std::time::Instant::now() < deadline, "srsd did not stop");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_until("srsd to stop", Duration::from_secs(20), || {
+        !Path::new(&s.socketmap).exists()
+    });
     // A start-up failure is the command's failure.
     let o = Command::new(env!("CARGO_BIN_EXE_srsd"))
         .args([
@@ -951,7 +949,7 @@ fn srsc_output_that_cannot_be_written() {
     assert_eq!(&first, b"SRS0=");
     drop(stdout);
     let o = child.wait_with_output().unwrap();
-    writer.join().unwrap();
+    common::joined_within_30s(writer);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&o.stderr), "");
 }
@@ -1316,7 +1314,7 @@ fn srsc_reply_line_limit() {
             let _ = c.write_all(format!("200 {value}\n").as_bytes());
         });
         let o = srsc(&["-p", "tcp-table", "-c", &addr, "forward", "x@y.example"]);
-        t.join().unwrap();
+        common::joined_within_30s(t);
         assert_eq!(
             o.status.code(),
             Some(code),
