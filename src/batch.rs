@@ -11,7 +11,7 @@ use crate::engine::{Answer, Lookup, Outcome};
 use crate::srs::{Explanation, Form, Srs, overlong_local_part};
 
 /// Longest input line read from a stream, in bytes; longer lines are refused.
-pub const MAX_LINE: usize = 4096;
+pub const MAX_INPUT_LINE: usize = 4096;
 /// How much of a bad address a diagnostic quotes.
 const QUOTE_LIMIT: usize = 200;
 
@@ -235,19 +235,19 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
             buf.clear();
             let n = input
                 .by_ref()
-                .take(MAX_LINE as u64 + 1)
+                .take(MAX_INPUT_LINE as u64 + 1)
                 .read_until(b'\n', &mut buf)?;
             if n == 0 {
                 return Ok(());
             }
             let complete = buf.last() == Some(&b'\n');
-            if !complete && buf.len() > MAX_LINE {
+            if !complete && buf.len() > MAX_INPUT_LINE {
                 // Skip the rest of the overlong line.
                 let mut rest = Vec::new();
                 input.read_until(b'\n', &mut rest)?;
                 let shown =
                     String::from_utf8_lossy(&buf[..QUOTE_LIMIT.min(buf.len())]).into_owned();
-                self.refused(&shown, &format!("line longer than {MAX_LINE} bytes"))?;
+                self.refused(&shown, &format!("line longer than {MAX_INPUT_LINE} bytes"))?;
                 continue;
             }
             let line = buf.strip_suffix(b"\n").unwrap_or(&buf);

@@ -6,6 +6,7 @@ use clap::{Parser, ValueEnum};
 
 use super::CodecArgs;
 use crate::daemon::ListenSpec;
+use crate::protocol::milter::{BouncePolicy, DomainFrom, Rewrite};
 
 /// The domain in `examples/srsd.conf`, which a copied file must not keep.
 pub const PLACEHOLDER_DOMAIN: &str = "forwarder.example";
@@ -70,7 +71,7 @@ pub struct Cli {
 
     /// Which senders the milter signs: every one the forward rules rewrite, or only mail with a recipient that is not local [default: always]
     #[arg(long, value_name = "WHEN", value_enum)]
-    pub milter_rewrite: Option<MilterRewrite>,
+    pub milter_rewrite: Option<Rewrite>,
 
     /// When the milter refuses a bounce (null sender) to a local address that carries no SRS signature; data and rcpt need --always-rewrite [default: off]
     #[arg(long, value_name = "WHEN", value_enum)]
@@ -78,7 +79,7 @@ pub struct Cli {
 
     /// Which domain the milter and the relay-pack service sign with: always --domain, or the domain of the local recipient that forwards the mail [default: fixed]
     #[arg(long, value_name = "FROM", value_enum)]
-    pub srs_domain_from: Option<SrsDomainFrom>,
+    pub srs_domain_from: Option<DomainFrom>,
 
     /// Also rewrite a reversed bounce recipient in the To: header, unless the message has a DKIM signature
     #[arg(long)]
@@ -223,35 +224,6 @@ pub enum UpstreamProtocol {
     Smtp,
     /// LMTP: one reply per accepted recipient after the message
     Lmtp,
-}
-
-/// `--milter-rewrite` values.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MilterRewrite {
-    /// Every sender the forward rules rewrite (the sendmail SRS guide's rule)
-    Always,
-    /// Only when at least one recipient is not local
-    Forwarded,
-}
-
-/// `--srs-domain-from` values.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SrsDomainFrom {
-    /// Always --domain
-    Fixed,
-    /// The domain of the first local recipient (milter), or of the first recipient's ORCPT (relay-pack), when it is --domain or a local domain
-    Recipient,
-}
-
-/// `--bounce-policy` values.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BouncePolicy {
-    /// Never refuse a bounce for want of a signature
-    Off,
-    /// Refuse at DATA, so address probes (RCPT without DATA) still pass
-    Data,
-    /// Refuse at RCPT
-    Rcpt,
 }
 
 /// An SMTP reply for the milter: a 4xx or 5xx code, a space, and printable

@@ -465,7 +465,7 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
             out: &mut out,
             settings: &ctx.limits.protocols,
         };
-        let who = Client {
+        let who = Caller {
             protocol,
             name: client,
         };
@@ -514,7 +514,7 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
 }
 
 /// Who a call serves, for the metrics and the log.
-pub(crate) struct Client<'a> {
+pub(crate) struct Caller<'a> {
     protocol: Protocol,
     name: &'a str,
 }
@@ -523,7 +523,7 @@ pub(crate) struct Client<'a> {
 /// counts what its lookups did.
 async fn serve_call<C: Replayable>(
     ctx: &Context,
-    client: Client<'_>,
+    client: Caller<'_>,
     state: &State,
     now: SystemTime,
     call: &mut C,

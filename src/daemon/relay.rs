@@ -96,7 +96,7 @@ pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
             to_upstream: &mut to_upstream,
             settings,
         };
-        let client_of = super::Client {
+        let client_of = super::Caller {
             protocol,
             name: who,
         };

@@ -38,12 +38,12 @@ pub struct Sqlite {
     pub(super) created: bool,
     writer: Mutex<rusqlite::Connection>,
     readers: Mutex<Vec<rusqlite::Connection>>,
-    worker: Mutex<Option<std::sync::mpsc::SyncSender<Batch>>>,
+    worker: Mutex<Option<std::sync::mpsc::SyncSender<Queued>>>,
 }
 
 /// Ops for the SQLite thread, with the times they need and where the
 /// answers go.
-struct Batch {
+struct Queued {
     ops: Vec<Op>,
     expires: i64,
     now: i64,
@@ -106,7 +106,7 @@ impl Sqlite {
     pub(super) async fn run(&self, ops: Vec<Op>, expires: i64, now: i64) -> Vec<Done> {
         let n = ops.len();
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let batch = Batch {
+        let batch = Queued {
             ops,
             expires,
             now,
@@ -140,7 +140,7 @@ impl Sqlite {
     }
 
     /// Starts the thread that runs batches, and gives its queue.
-    fn start(&self) -> std::sync::mpsc::SyncSender<Batch> {
+    fn start(&self) -> std::sync::mpsc::SyncSender<Queued> {
         let (sender, queue) = std::sync::mpsc::sync_channel(QUEUE);
         let path = self.path.clone();
         let started = std::thread::Builder::new()
@@ -257,7 +257,7 @@ fn sqlite_error(path: &str, e: impl std::fmt::Display) -> DbError {
 ///
 /// Before each group it checks that the path still names the file its
 /// connection opened (see [`Opened::current`]).
-fn serve_batches(path: &str, queue: &std::sync::mpsc::Receiver<Batch>) {
+fn serve_batches(path: &str, queue: &std::sync::mpsc::Receiver<Queued>) {
     let mut conn: Option<Opened> = None;
     while let Ok(first) = queue.recv() {
         let mut batches = vec![first];
@@ -304,7 +304,7 @@ fn serve_batches(path: &str, queue: &std::sync::mpsc::Receiver<Batch>) {
 }
 
 /// Answers every op of `batches` with `e`.
-fn fail_all(batches: Vec<Batch>, e: &DbError) {
+fn fail_all(batches: Vec<Queued>, e: &DbError) {
     for b in batches {
         let _ = b.reply.send(vec![Err(e.clone()); b.ops.len()]);
     }
@@ -317,7 +317,7 @@ type GroupDone = Result<Option<String>, String>;
 /// why the whole transaction failed (then nothing was stored).
 fn run_group(
     conn: &rusqlite::Connection,
-    batches: &[Batch],
+    batches: &[Queued],
 ) -> Result<Vec<Vec<GroupDone>>, rusqlite::Error> {
     // Reads alone need no write lock, which other processes may hold.
     let writes = batches

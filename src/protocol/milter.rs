@@ -57,44 +57,47 @@ const SMFIP_NR_UNKN: u32 = 0x2_0000;
 const SMFIP_NR_EOH: u32 = 0x4_0000;
 const SMFIP_NR_BODY: u32 = 0x8_0000;
 
-/// Which senders are signed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Which senders are signed (`--milter-rewrite`). The default, every
+/// sender, is the sendmail integration guide's rule, which lets every
+/// bounce be checked: a milter sees recipients before alias expansion, so
+/// it cannot tell which mail an alias forwards.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Rewrite {
-    /// Every sender the forward rules rewrite: the sendmail integration
-    /// guide's rule, which lets every bounce be checked. The default: a
-    /// milter sees recipients before alias expansion, so it cannot tell
-    /// which mail an alias forwards.
+    /// Every sender the forward rules rewrite (the sendmail SRS guide's rule)
     #[default]
     Always,
-    /// Only when at least one recipient is not local.
+    /// Only when at least one recipient is not local
     Forwarded,
 }
 
-/// When a forged bounce (null sender, unsigned local recipient) is refused.
-/// Sound only where every sender of the local domains is signed
-/// (`always-rewrite`): otherwise every genuine bounce to a local user is
-/// unsigned, and would be refused.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// When a forged bounce (null sender, unsigned local recipient) is refused
+/// (`--bounce-policy`); never by default. Refusing is sound only where
+/// every sender of the local domains is signed (`always-rewrite`):
+/// otherwise every genuine bounce to a local user is unsigned, and would be
+/// refused. At DATA, an address probe (RCPT, then RSET or QUIT) still
+/// passes: the sendmail guide's conservative rule.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BouncePolicy {
-    /// Never: the default.
+    /// Never refuse a bounce for want of a signature
     #[default]
     Off,
-    /// At DATA, so an address probe (RCPT, then RSET or QUIT) still passes:
-    /// the sendmail guide's conservative rule.
+    /// Refuse at DATA, so address probes (RCPT without DATA) still pass
     Data,
-    /// At RCPT.
+    /// Refuse at RCPT
     Rcpt,
 }
 
-/// Which domain the milter signs senders with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Which domain senders are signed with (`--srs-domain-from`): with
+/// `Recipient`, the milter takes the domain of the message's first local
+/// recipient in RCPT order that is the SRS domain or a local domain (the
+/// domain that forwards it), and the relay that of the first recipient's
+/// ORCPT; the SRS domain when there is none.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DomainFrom {
-    /// Always the SRS domain (`--domain`).
+    /// Always --domain
     #[default]
     Fixed,
-    /// The domain of the message's first local recipient (in RCPT order)
-    /// that is the SRS domain or a local domain: the domain that forwards
-    /// it; the SRS domain when there is none.
+    /// The domain of the first local recipient (milter), or of the first recipient's ORCPT (relay-pack), when it is --domain or a local domain
     Recipient,
 }
 

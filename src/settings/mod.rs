@@ -8,9 +8,7 @@ pub mod reload;
 pub mod validate;
 
 use crate::cli::codec::{SetupError, Warning};
-use crate::cli::srsd::{
-    BouncePolicy, Cli, DEFAULT_LISTEN, LoadError, MilterRewrite, SrsDomainFrom, UpstreamProtocol,
-};
+use crate::cli::srsd::{Cli, DEFAULT_LISTEN, LoadError, UpstreamProtocol};
 use crate::daemon::{Limits, ListenSpec, State};
 
 impl Cli {
@@ -79,19 +77,9 @@ impl Cli {
         use crate::protocol::milter;
         let d = milter::MilterSettings::default();
         milter::MilterSettings {
-            rewrite: match self.milter_rewrite {
-                Some(MilterRewrite::Forwarded) => milter::Rewrite::Forwarded,
-                Some(MilterRewrite::Always) | None => milter::Rewrite::Always,
-            },
-            domain_from: match self.srs_domain_from {
-                Some(SrsDomainFrom::Recipient) => milter::DomainFrom::Recipient,
-                Some(SrsDomainFrom::Fixed) | None => milter::DomainFrom::Fixed,
-            },
-            bounce_policy: match self.bounce_policy {
-                Some(BouncePolicy::Off) | None => milter::BouncePolicy::Off,
-                Some(BouncePolicy::Rcpt) => milter::BouncePolicy::Rcpt,
-                Some(BouncePolicy::Data) => milter::BouncePolicy::Data,
-            },
+            rewrite: self.milter_rewrite.unwrap_or_default(),
+            domain_from: self.srs_domain_from.unwrap_or_default(),
+            bounce_policy: self.bounce_policy.unwrap_or_default(),
             reject_invalid: self
                 .milter_reject_invalid
                 .clone()
@@ -117,7 +105,8 @@ impl Cli {
             reply_timeout: self
                 .upstream_timeout
                 .map_or(d.reply_timeout, std::time::Duration::from_secs),
-            domain_from_orcpt: self.srs_domain_from == Some(SrsDomainFrom::Recipient),
+            domain_from_orcpt: self.srs_domain_from
+                == Some(crate::protocol::milter::DomainFrom::Recipient),
         }
     }
 

@@ -5,8 +5,9 @@
 
 use thiserror::Error;
 
-use crate::cli::srsd::{BouncePolicy, Cli, PLACEHOLDER_DOMAIN};
+use crate::cli::srsd::{Cli, PLACEHOLDER_DOMAIN};
 use crate::daemon::{ListenSpec, State};
+use crate::protocol::milter::BouncePolicy;
 
 impl Cli {
     /// The files srsd reads again at reload, as given: they must lie inside

@@ -113,7 +113,7 @@ pub fn looks_like_srs(address: &str) -> bool {
 }
 
 /// One verified step back: the previous address's local part and host.
-enum Step<'a> {
+enum Layer<'a> {
     /// An SRS0 unwrapped to the original sender.
     Original { local: &'a str, host: &'a str },
     /// An SRS1 unwrapped to `SRS0<s0rest>@hop1`.
@@ -337,8 +337,8 @@ impl Srs {
         round: usize,
     ) -> Result<String, ReverseError> {
         let (tag, local, host) = match self.step(tagged, day)? {
-            Step::Original { local, host } => ("", local, host),
-            Step::FirstHop { s0rest, hop1 } => ("SRS0", s0rest, hop1),
+            Layer::Original { local, host } => ("", local, host),
+            Layer::FirstHop { s0rest, hop1 } => ("SRS0", s0rest, hop1),
         };
         let is_srs = !tag.is_empty() || Tagged::parse(local).is_some();
         if is_srs && self.is_ours(host, None) {
@@ -365,7 +365,7 @@ impl Srs {
     }
 
     /// Verifies one SRS local part and returns what it wraps.
-    fn step<'a>(&self, tagged: Tagged<'a>, today: Day) -> Result<Step<'a>, ReverseError> {
+    fn step<'a>(&self, tagged: Tagged<'a>, today: Day) -> Result<Layer<'a>, ReverseError> {
         match tagged {
             Tagged::Srs0(rest) => {
                 let fields = split_eq(rest).and_then(|(hash, tail)| {
@@ -386,7 +386,7 @@ impl Srs {
                 ))?;
                 self.verify(hash, &[stamp.as_bytes(), host.as_bytes(), local.as_bytes()])?;
                 self.check_age(made, today)?;
-                Ok(Step::Original { local, host })
+                Ok(Layer::Original { local, host })
             }
             Tagged::Srs1(rest) => {
                 let (hash, hop1, s0rest) = split3(rest).ok_or(ReverseError::Malformed(
@@ -396,7 +396,7 @@ impl Srs {
                     return Err(ReverseError::Malformed("empty first hop or SRS0 part"));
                 }
                 self.verify(hash, &[hop1.as_bytes(), s0rest.as_bytes()])?;
-                Ok(Step::FirstHop { s0rest, hop1 })
+                Ok(Layer::FirstHop { s0rest, hop1 })
             }
         }
     }
