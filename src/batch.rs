@@ -7,7 +7,7 @@
 use std::io::{self, BufRead, Read, Write};
 use std::time::SystemTime;
 
-use crate::engine::{Answer, Lookup, Outcome};
+use crate::engine::{Answer, Outcome, Rewriter};
 use crate::srs::{Explanation, Form, Srs, overlong_local_part};
 
 /// Longest input line read from a stream, in bytes; longer lines are refused.
@@ -116,7 +116,7 @@ impl<'a, W: Write, D: Write> Batch<'a, W, D> {
     pub fn address(&mut self, input: &str) -> io::Result<()> {
         let given = input;
         let input = crate::srs::strip_angle_brackets(input);
-        let mut lookup = Lookup::new(self.srs, "", self.now);
+        let mut lookup = Rewriter::new(self.srs, "", self.now);
         lookup.store = self.store;
         let answer = match self.rewrite {
             Rewrite::Forward { alias } => lookup.forward(input, alias, Form::External),

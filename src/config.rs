@@ -79,9 +79,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>, FileError> {
 }
 
 /// Reads a configuration file: a regular file of at most
-/// [`crate::regular::MAX_SIZE`] bytes, in UTF-8.
+/// [`crate::files::MAX_SIZE`] bytes, in UTF-8.
 pub fn read(path: &Path) -> Result<String, FileError> {
-    crate::regular::read_text(path).map_err(|source| FileError::Read {
+    crate::files::read_text(path).map_err(|source| FileError::Read {
         path: path.to_owned(),
         source,
     })
@@ -95,7 +95,7 @@ pub struct Reading<'a> {
     /// Keys that belong to other programs of the suite: skipped.
     pub elsewhere: &'a [String],
     /// The chroot the reader runs in: the file named from outside is
-    /// opened inside it (see [`crate::regular::inside_chroot`]).
+    /// opened inside it (see [`crate::files::inside_chroot`]).
     pub chroot: Option<&'a Path>,
 }
 
@@ -130,12 +130,10 @@ pub fn load<P: CommandFactory + FromArgMatches>(
     let mut all: Vec<OsString> = args.iter().take(1).cloned().collect();
     if let Some(path) = first.get_one::<PathBuf>("config") {
         let inside = match reading.chroot {
-            Some(root) => {
-                crate::regular::inside_chroot(root, path).map_err(|e| FileError::Read {
-                    path: path.clone(),
-                    source: std::io::Error::other(e),
-                })?
-            }
+            Some(root) => crate::files::inside_chroot(root, path).map_err(|e| FileError::Read {
+                path: path.clone(),
+                source: std::io::Error::other(e),
+            })?,
             None => path.clone(),
         };
         all.extend(file_args(&cmd, &inside, &first, reading)?);

@@ -16,7 +16,6 @@
 #[cfg(not(target_os = "linux"))]
 compile_error!("mail-srs runs on Linux only; see the README's Portability section");
 
-pub mod app;
 pub mod batch;
 pub mod cli;
 pub mod client;
@@ -27,11 +26,12 @@ pub mod database;
 pub mod engine;
 pub mod envelope;
 pub mod exit;
+pub mod files;
 pub mod log;
 pub mod metrics;
 pub mod pipe;
+pub mod programs;
 pub mod protocol;
-pub mod regular;
 pub mod reinject;
 pub mod secrets;
 pub mod settings;

@@ -323,14 +323,14 @@ pub fn summary(samples: &[Sample]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Lookup;
+    use crate::engine::Rewriter;
 
     #[test]
     fn every_series_starts_at_zero_and_counts() {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let m = Metrics::new(t0, crate::protocol::names());
         let srs = crate::Srs::new(&["k"], crate::Options::default()).unwrap();
-        let lookup = Lookup::new(&srs, "fwd.example", t0);
+        let lookup = Rewriter::new(&srs, "fwd.example", t0);
         lookup.map(Direction::Forward, "a@b.example");
         lookup.map(Direction::Reverse, "SRS0=xxxx=AA=b.example=a@fwd.example");
         m.add("socketmap", &lookup.record);

@@ -7,8 +7,8 @@
 use std::io;
 use std::time::SystemTime;
 
-use crate::cli::helpers::{Common, ForwarderCli, ReverserCli};
-use crate::engine::{Answer, Lookup, NotRewritten};
+use crate::cli::pipe_helpers::{Common, ForwarderCli, ReverserCli};
+use crate::engine::{Answer, NotRewritten, Rewriter};
 use crate::envelope::{self, Head};
 use crate::exit::Exit;
 use crate::reinject::reinject;
@@ -100,7 +100,7 @@ pub fn forward(cli: &ForwarderCli) -> Exit {
             Ok(db) => db,
             Err(exit) => return exit,
         };
-        let mut lookup = Lookup::new(&srs, &alias, SystemTime::now());
+        let mut lookup = Rewriter::new(&srs, &alias, SystemTime::now());
         lookup.store = db
             .as_ref()
             .map(|(db, when)| crate::engine::Store::new(db, *when, &srs));

@@ -104,7 +104,7 @@ pub fn read_file(path: &Path, ends: LineEnds) -> Result<KeysFile, SecretsError> 
         path: path.to_owned(),
         source,
     };
-    let contents = crate::regular::read(path).map_err(read_err)?;
+    let contents = crate::files::read(path).map_err(read_err)?;
     let world_readable = fs::metadata(path).map_err(read_err)?.permissions().mode() & 0o004 != 0;
     let secrets = parse(&contents, ends);
     if secrets.0.is_empty() {
@@ -164,7 +164,7 @@ pub fn rotate(link: &Path, secret: &str) -> Result<(), SecretsError> {
         .as_ref()
         .map_or(0o640, |m| m.permissions().mode() & 0o7777);
     let owner = meta.as_ref().map(|m| (m.uid(), m.gid()));
-    crate::regular::replace(path, &new, mode, owner).map_err(err)
+    crate::files::replace(path, &new, mode, owner).map_err(err)
 }
 
 #[cfg(test)]

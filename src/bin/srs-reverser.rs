@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use mail_srs::cli::helpers::{ReverserCli, parse};
+use mail_srs::cli::pipe_helpers::{ReverserCli, parse};
 
 fn main() -> ExitCode {
     let args: Vec<_> = std::env::args_os().collect();

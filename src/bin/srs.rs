@@ -4,5 +4,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    mail_srs::app::srs::main(std::env::args_os().collect()).into()
+    mail_srs::programs::srs::main(std::env::args_os().collect()).into()
 }

@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    mail_srs::app::srsc::main(std::env::args_os().collect()).into()
+    mail_srs::programs::srsc::main(std::env::args_os().collect()).into()
 }

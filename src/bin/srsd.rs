@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    mail_srs::app::srsd::main(std::env::args_os().collect(), "srsd").into()
+    mail_srs::programs::srsd::main(std::env::args_os().collect(), "srsd").into()
 }

@@ -5,5 +5,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    mail_srs::app::srsrelay::main(std::env::args_os().collect()).into()
+    mail_srs::programs::srsrelay::main(std::env::args_os().collect()).into()
 }

@@ -239,7 +239,7 @@ impl CodecArgs {
         let mut options = self.options()?;
         if let Some(path) = &self.local_domains_file {
             let text =
-                crate::regular::read_text(path).map_err(|source| SetupError::LocalDomains {
+                crate::files::read_text(path).map_err(|source| SetupError::LocalDomains {
                     path: path.clone(),
                     source,
                 })?;

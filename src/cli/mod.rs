@@ -2,8 +2,8 @@
 //! render man pages and completions from them and check they have not drifted.
 
 pub mod codec;
-pub mod helpers;
 pub mod legacy;
+pub mod pipe_helpers;
 pub mod srs;
 pub mod srsc;
 pub mod srsd;
@@ -62,8 +62,8 @@ pub fn config_keys() -> Vec<String> {
     use clap::CommandFactory;
     let mut keys: Vec<String> = [
         srsd::Cli::command(),
-        helpers::ForwarderCli::command(),
-        helpers::ReverserCli::command(),
+        pipe_helpers::ForwarderCli::command(),
+        pipe_helpers::ReverserCli::command(),
     ]
     .iter()
     .flat_map(|c| {

@@ -27,7 +27,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
-use crate::engine::{self, Lookup, store::Replayable};
+use crate::engine::{self, Rewriter, store::Replayable};
 use crate::metrics::Metrics;
 use crate::protocol::Service;
 use crate::protocol::metrics::MetricsSession;
@@ -556,7 +556,7 @@ impl Replayable for SessionCall<'_> {
         self.out.truncate(len);
     }
 
-    fn serve(&mut self, lookup: &Lookup<'_>) -> Self::Output {
+    fn serve(&mut self, lookup: &Rewriter<'_>) -> Self::Output {
         self.session
             .serve(self.input, lookup, self.settings, self.out)
     }

@@ -14,7 +14,7 @@ pub fn write(path: &Path) -> io::Result<()> {
             "it is a symbolic link; srsd does not write through one",
         ));
     }
-    crate::regular::replace(
+    crate::files::replace(
         path,
         format!("{}\n", std::process::id()).as_bytes(),
         0o644,

@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{Context, Protocol};
-use crate::engine::Lookup;
+use crate::engine::Rewriter;
 use crate::engine::store::Replayable;
 use crate::protocol::relay::{self, RelaySession, Side};
 
@@ -156,7 +156,7 @@ impl Replayable for ClientCall<'_> {
         self.to_upstream.truncate(upstream);
     }
 
-    fn serve(&mut self, lookup: &Lookup<'_>) -> Self::Output {
+    fn serve(&mut self, lookup: &Rewriter<'_>) -> Self::Output {
         self.session.from_client(
             self.held,
             lookup,

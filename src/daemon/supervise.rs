@@ -190,7 +190,7 @@ pub fn supervise(
 /// `path`, named from outside the chroot `root`, as seen inside it; `None`,
 /// with a warning that the file will be left at exit, when it is outside.
 fn seen_inside(root: &Path, path: &Path, what: &str) -> Option<PathBuf> {
-    match crate::regular::inside_chroot(root, path) {
+    match crate::files::inside_chroot(root, path) {
         Ok(p) => Some(p),
         Err(e) => {
             log::warn!("{what} will be left behind at exit: {e}");

@@ -1,4 +1,4 @@
-//! The rewrite engine every protocol shares: a [`Lookup`] forwards and
+//! The rewrite engine every protocol shares: a [`Rewriter`] forwards and
 //! reverses addresses with the codec, our domain and the time of the
 //! request, stores long senders in the address database when asked, and
 //! records what it did ([`Record`]) for the metrics and the log. The
@@ -140,7 +140,7 @@ const NOT_PREPARED: &str = "the database was not asked in time";
 
 /// Everything a request needs: the codec, our domain and the time; and what
 /// its lookups did, for the metrics and the log.
-pub struct Lookup<'a> {
+pub struct Rewriter<'a> {
     /// The codec, with the secrets of the current state.
     pub srs: &'a Srs,
     /// The SRS domain forward rewrites into.
@@ -204,10 +204,10 @@ impl Outcome {
     }
 }
 
-impl<'a> Lookup<'a> {
+impl<'a> Rewriter<'a> {
     /// Lookups with `srs` into `domain` at `now`, nothing recorded yet.
-    pub fn new(srs: &'a Srs, domain: &'a str, now: SystemTime) -> Lookup<'a> {
-        Lookup {
+    pub fn new(srs: &'a Srs, domain: &'a str, now: SystemTime) -> Rewriter<'a> {
+        Rewriter {
             srs,
             domain,
             now,
@@ -218,7 +218,7 @@ impl<'a> Lookup<'a> {
     }
 }
 
-impl Lookup<'_> {
+impl Rewriter<'_> {
     /// Forward or reverse `key` as a map lookup: anything that does not apply
     /// is `NotFound`, and partial keys (`user`, `@domain`) are never rewritten.
     pub fn map(&self, direction: Direction, key: &str) -> Answer {
@@ -317,7 +317,7 @@ impl Lookup<'_> {
     }
 }
 
-impl Lookup<'_> {
+impl Rewriter<'_> {
     /// The sender stored under the database key `key` that `address`, an
     /// SRS address whose hash and age checked out, reversed to.
     fn stored(&self, address: &str, key: &str) -> Answer {

@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::time::SystemTime;
 
-use super::{Lookup, Record};
+use super::{Record, Rewriter};
 use crate::database::{Database, Done, Op};
 use crate::srs::Srs;
 
@@ -144,7 +144,7 @@ pub trait Replayable {
     /// Puts the connection back as `mark` found it, output included.
     fn undo(&mut self, mark: Self::Mark);
     /// Serves the input with `lookup`.
-    fn serve(&mut self, lookup: &Lookup<'_>) -> Self::Output;
+    fn serve(&mut self, lookup: &Rewriter<'_>) -> Self::Output;
 }
 
 /// Serves `call` with lookups by `srs` into `domain` at `now`, and gives
@@ -160,7 +160,7 @@ pub async fn serve<C: Replayable>(
     call: &mut C,
 ) -> (C::Output, Record) {
     let Some(store) = store else {
-        let lookup = Lookup::new(srs, domain, now);
+        let lookup = Rewriter::new(srs, domain, now);
         let output = call.serve(&lookup);
         return (output, lookup.record);
     };
@@ -169,7 +169,7 @@ pub async fn serve<C: Replayable>(
     loop {
         let mark = call.mark();
         let wanted = {
-            let mut lookup = Lookup::new(srs, domain, now);
+            let mut lookup = Rewriter::new(srs, domain, now);
             lookup.store = Some(store);
             lookup.prepared = Some(&prepared);
             let output = call.serve(&lookup);
@@ -206,7 +206,7 @@ mod tests {
         let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_435_200);
         let mut prepared = Prepared::default();
         let serve = |prepared: &Prepared| {
-            let mut lookup = Lookup::new(&srs, "fwd.example", now);
+            let mut lookup = Rewriter::new(&srs, "fwd.example", now);
             lookup.store = Some(Store::new(&db, StoreWhen::TooLong, &srs));
             lookup.prepared = Some(prepared);
             let short = lookup.map(Direction::Forward, "short@bulk.example");

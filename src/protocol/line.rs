@@ -5,7 +5,7 @@
 
 use super::Progress;
 
-use crate::engine::{Answer, Lookup};
+use crate::engine::{Answer, Rewriter};
 use crate::srs::Form;
 
 pub use super::MAX_LINE;
@@ -29,7 +29,7 @@ impl super::Wire for Line {
 
 /// Answers the complete request lines at the front of `input` into `out`;
 /// unless `keep_alive`, the first reply closes the connection.
-pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<u8>) -> Progress {
+pub fn serve(input: &[u8], lookup: &Rewriter<'_>, keep_alive: bool, out: &mut Vec<u8>) -> Progress {
     let mut p = Progress::default();
     loop {
         let Some(line) = p.next_line(input, out, b"ERROR: request too long\n") else {
@@ -63,7 +63,7 @@ pub fn serve(input: &[u8], lookup: &Lookup<'_>, keep_alive: bool, out: &mut Vec<
 
 /// The reply text for one request line. Perl's srsd prints a sender that
 /// needs no rewriting as it is.
-fn answer(lookup: &Lookup<'_>, line: &str) -> Result<String, String> {
+fn answer(lookup: &Rewriter<'_>, line: &str) -> Result<String, String> {
     let mut words = line.split_ascii_whitespace();
     let command = words.next().unwrap_or_default();
     let args: Vec<&str> = words.collect();

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use super::Progress;
 
-use crate::engine::Lookup;
+use crate::engine::Rewriter;
 use crate::metrics::Metrics;
 
 /// The longest request head read (request line and headers).
@@ -42,7 +42,7 @@ impl super::Session for MetricsSession {
     fn serve(
         &mut self,
         input: &[u8],
-        lookup: &Lookup<'_>,
+        lookup: &Rewriter<'_>,
         _settings: &super::Settings,
         out: &mut Vec<u8>,
     ) -> Progress {

@@ -10,7 +10,7 @@
 
 use super::{Progress, Settings};
 
-use crate::engine::{Answer, Lookup};
+use crate::engine::{Answer, Rewriter};
 use crate::srs::{Form, looks_like_srs, strip_angle_brackets};
 
 /// Longest packet accepted (length field: command byte plus data). libmilter
@@ -159,7 +159,7 @@ impl super::Session for MilterSession {
     fn serve(
         &mut self,
         input: &[u8],
-        lookup: &Lookup<'_>,
+        lookup: &Rewriter<'_>,
         settings: &Settings,
         out: &mut Vec<u8>,
     ) -> Progress {
@@ -344,7 +344,7 @@ impl MilterSession {
     pub fn serve(
         &mut self,
         input: &[u8],
-        lookup: &Lookup<'_>,
+        lookup: &Rewriter<'_>,
         settings: &MilterSettings,
         out: &mut Vec<u8>,
     ) -> Progress {
@@ -374,7 +374,7 @@ impl MilterSession {
     fn answer(
         &mut self,
         packet: Packet<'_>,
-        lookup: &Lookup<'_>,
+        lookup: &Rewriter<'_>,
         settings: &MilterSettings,
         out: &mut Vec<u8>,
     ) -> bool {
@@ -498,7 +498,7 @@ impl MilterSession {
     fn recipient<'s>(
         &mut self,
         words: &[&[u8]],
-        lookup: &Lookup<'_>,
+        lookup: &Rewriter<'_>,
         settings: &'s MilterSettings,
     ) -> Option<&'s str> {
         let given = String::from_utf8_lossy(words[0]).into_owned();
@@ -564,7 +564,7 @@ impl MilterSession {
     /// recipient deleted and its original added with the same parameters.
     fn modifications(
         &self,
-        lookup: &Lookup<'_>,
+        lookup: &Rewriter<'_>,
         settings: &MilterSettings,
         out: &mut Vec<u8>,
     ) -> Result<(), ()> {

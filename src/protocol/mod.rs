@@ -18,7 +18,7 @@ pub mod relay;
 pub mod socketmap;
 pub mod tcp_table;
 
-use crate::engine::{Direction, Lookup};
+use crate::engine::{Direction, Rewriter};
 
 /// What the protocols may be configured with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +75,7 @@ pub trait Session: Send {
     fn serve(
         &mut self,
         input: &[u8],
-        lookup: &Lookup<'_>,
+        lookup: &Rewriter<'_>,
         settings: &Settings,
         out: &mut Vec<u8>,
     ) -> Progress;
@@ -88,13 +88,13 @@ pub trait Session: Send {
 /// The session of a protocol that keeps nothing between requests: the
 /// function that answers them is the whole of it.
 #[derive(Clone, Copy)]
-pub struct Stateless(pub fn(&[u8], &Lookup<'_>, &Settings, &mut Vec<u8>) -> Progress);
+pub struct Stateless(pub fn(&[u8], &Rewriter<'_>, &Settings, &mut Vec<u8>) -> Progress);
 
 impl Session for Stateless {
     fn serve(
         &mut self,
         input: &[u8],
-        lookup: &Lookup<'_>,
+        lookup: &Rewriter<'_>,
         settings: &Settings,
         out: &mut Vec<u8>,
     ) -> Progress {

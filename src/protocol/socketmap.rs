@@ -4,7 +4,7 @@
 
 use super::Progress;
 use super::netstring::{self, NetstringError};
-use crate::engine::{Answer, Direction, Lookup, Outcome};
+use crate::engine::{Answer, Direction, Outcome, Rewriter};
 
 /// Postfix accepts replies up to this size, and we accept requests up to it.
 pub const MAX_NETSTRING: usize = 100_000;
@@ -27,7 +27,7 @@ impl super::Wire for Socketmap {
 
 /// Answers every complete request at the front of `input` into `out`.
 /// A malformed netstring gets `PERM` and closes the connection.
-pub fn serve(input: &[u8], lookup: &Lookup<'_>, max: usize, out: &mut Vec<u8>) -> Progress {
+pub fn serve(input: &[u8], lookup: &Rewriter<'_>, max: usize, out: &mut Vec<u8>) -> Progress {
     let mut p = Progress::default();
     loop {
         match netstring::decode(&input[p.consumed..], max) {
@@ -66,7 +66,7 @@ fn fatal(out: &mut Vec<u8>, e: NetstringError) {
 }
 
 /// Appends the reply netstring for one request payload to `out`.
-pub fn answer(lookup: &Lookup<'_>, payload: &[u8], out: &mut Vec<u8>) {
+pub fn answer(lookup: &Rewriter<'_>, payload: &[u8], out: &mut Vec<u8>) {
     let Some(space) = payload.iter().position(|&b| b == b' ') else {
         netstring::encode(out, b"PERM request is not '<map> <key>'");
         return;

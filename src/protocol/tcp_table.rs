@@ -4,7 +4,7 @@
 
 use super::Progress;
 
-use crate::engine::{Answer, Direction, Lookup};
+use crate::engine::{Answer, Direction, Rewriter};
 
 pub use super::MAX_LINE;
 
@@ -35,7 +35,7 @@ impl super::Wire for TcpTable {
 /// Answers every complete request line at the front of `input` into `out`.
 pub fn serve(
     input: &[u8],
-    lookup: &Lookup<'_>,
+    lookup: &Rewriter<'_>,
     direction: Direction,
     out: &mut Vec<u8>,
 ) -> Progress {

@@ -18,7 +18,7 @@ impl Cli {
         if let Some(root) = root {
             let map = |p: &mut Option<PathBuf>| -> Result<(), String> {
                 if let Some(path) = p {
-                    *path = crate::regular::inside_chroot(root, path)?;
+                    *path = crate::files::inside_chroot(root, path)?;
                 }
                 Ok(())
             };

@@ -22,7 +22,7 @@ impl Cli {
             self.codec.local_domains_file.as_deref(),
         ];
         for path in files.into_iter().flatten() {
-            crate::regular::inside_chroot(root, path)?;
+            crate::files::inside_chroot(root, path)?;
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use mail_srs::cli::helpers::{self, ForwarderCli, ReverserCli};
+use mail_srs::cli::pipe_helpers::{self, ForwarderCli, ReverserCli};
 use mail_srs::cli::srsd::Cli;
 use mail_srs::config::LoadError;
 use tempfile::TempDir;
@@ -48,7 +48,7 @@ fn a_value_that_begins_with_a_dash_is_not_an_option() {
     let conf = file(&dir, "domain = fwd.example\nsecret-file = /etc/keys\n");
     let c = conf.to_str().unwrap();
     // "-k" here is sendmail's argument, not our --secret-file.
-    let cli: ForwarderCli = helpers::load(&args(&[
+    let cli: ForwarderCli = pipe_helpers::load(&args(&[
         "srs-forwarder",
         "-c",
         c,
@@ -63,7 +63,7 @@ fn a_value_that_begins_with_a_dash_is_not_an_option() {
     );
     assert_eq!(cli.common.sendmail_option, [OsString::from("-k")]);
     // "-c" as a value does not name a configuration file.
-    let cli: ForwarderCli = helpers::load(&args(&[
+    let cli: ForwarderCli = pipe_helpers::load(&args(&[
         "srs-forwarder",
         "--sendmail-option",
         "-c",
@@ -77,7 +77,7 @@ fn a_value_that_begins_with_a_dash_is_not_an_option() {
     assert_eq!(cli.common.config, None);
     // A value in the file may begin with '-' too.
     let conf = file(&dir, "domain = fwd.example\nsendmail-option = -odq\n");
-    let cli: ForwarderCli = helpers::load(&args(&[
+    let cli: ForwarderCli = pipe_helpers::load(&args(&[
         "srs-forwarder",
         "-c",
         conf.to_str().unwrap(),
@@ -136,7 +136,7 @@ fn unknown_keys_are_errors_everywhere_and_other_programs_keys_are_skipped() {
     let expected = format!("{c}, line 2: unknown key (did you mean 'hash-length'?)");
     assert_eq!(file_error(Cli::load(&args(&["srsd", "-c", c]))), expected);
     assert_eq!(
-        file_error(helpers::load::<ForwarderCli>(&args(&[
+        file_error(pipe_helpers::load::<ForwarderCli>(&args(&[
             "srs-forwarder",
             "-c",
             c,
@@ -145,7 +145,7 @@ fn unknown_keys_are_errors_everywhere_and_other_programs_keys_are_skipped() {
         expected
     );
     assert_eq!(
-        file_error(helpers::load::<ReverserCli>(&args(&[
+        file_error(pipe_helpers::load::<ReverserCli>(&args(&[
             "srs-reverser",
             "-c",
             c
@@ -161,12 +161,12 @@ fn unknown_keys_are_errors_everywhere_and_other_programs_keys_are_skipped() {
     let c = conf.to_str().unwrap();
     let srsd = Cli::load(&args(&["srsd", "-c", c])).unwrap();
     assert_eq!(srsd.user.as_deref(), Some("srsd"));
-    let fwd: ForwarderCli = helpers::load(&args(&["srs-forwarder", "-c", c, "d@x"])).unwrap();
+    let fwd: ForwarderCli = pipe_helpers::load(&args(&["srs-forwarder", "-c", c, "d@x"])).unwrap();
     assert_eq!(
         (fwd.alias.as_deref(), fwd.common.timeout),
         (Some("fwd.example"), 60)
     );
-    let rev: ReverserCli = helpers::load(&args(&["srs-reverser", "-c", c])).unwrap();
+    let rev: ReverserCli = pipe_helpers::load(&args(&["srs-reverser", "-c", c])).unwrap();
     assert!(rev.drop_invalid);
 }
 

@@ -158,11 +158,11 @@ fn pages() -> Vec<(&'static str, clap::Command)> {
         ("srsc.1", mail_srs::cli::srsc::Cli::command()),
         (
             "srs-forwarder.8",
-            mail_srs::cli::helpers::ForwarderCli::command(),
+            mail_srs::cli::pipe_helpers::ForwarderCli::command(),
         ),
         (
             "srs-reverser.8",
-            mail_srs::cli::helpers::ReverserCli::command(),
+            mail_srs::cli::pipe_helpers::ReverserCli::command(),
         ),
     ]
 }

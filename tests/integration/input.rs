@@ -4,7 +4,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use mail_srs::engine::{Answer, Direction, Lookup, NotRewritten};
+use mail_srs::engine::{Answer, Direction, NotRewritten, Rewriter};
 use mail_srs::srs::{Form, ForwardError, Options, Srs};
 
 fn srs() -> Srs {
@@ -98,7 +98,7 @@ fn forward_refuses_what_is_not_an_address() {
 #[test]
 fn map_lookups_answer_not_found_for_bracketed_keys() {
     let srs = srs();
-    let lookup = Lookup::new(
+    let lookup = Rewriter::new(
         &srs,
         "fwd.example",
         UNIX_EPOCH + Duration::from_secs(1_795_435_200),

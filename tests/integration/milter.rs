@@ -5,7 +5,7 @@ use crate::common;
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use mail_srs::engine::Lookup;
+use mail_srs::engine::Rewriter;
 use mail_srs::protocol::milter::{
     BouncePolicy, DomainFrom, MilterSession, MilterSettings, Rewrite,
 };
@@ -64,7 +64,7 @@ fn converse(settings: &MilterSettings, input: &[Vec<u8>]) -> (Vec<u8>, bool) {
         },
     )
     .unwrap();
-    let lookup = Lookup::new(
+    let lookup = Rewriter::new(
         &srs,
         "fwd.example",
         UNIX_EPOCH + Duration::from_secs(1_795_435_200),
@@ -504,7 +504,7 @@ fn broken_packets_close_the_connection() {
     }
     // A packet cut short waits for the rest.
     let srs = Srs::new(&[b"s3cret"], Options::default()).unwrap();
-    let lookup = Lookup::new(&srs, "fwd.example", UNIX_EPOCH);
+    let lookup = Rewriter::new(&srs, "fwd.example", UNIX_EPOCH);
     let whole = mail(&["<a@b.example>"]);
     let mut out = Vec::new();
     let p = MilterSession::default().serve(&whole[..6], &lookup, &settings, &mut out);

@@ -8,7 +8,7 @@ use crate::common;
 use std::time::{Duration, UNIX_EPOCH};
 
 use mail_srs::daemon::State;
-use mail_srs::engine::Lookup;
+use mail_srs::engine::Rewriter;
 use mail_srs::protocol::relay::{RelaySession, RelaySettings, Side};
 use mail_srs::srs::{Options, Srs};
 
@@ -70,7 +70,7 @@ impl Relay {
     }
 
     fn pump(&mut self) {
-        let lookup = Lookup::new(
+        let lookup = Rewriter::new(
             &self.srs,
             "example.com",
             UNIX_EPOCH + Duration::from_secs(NOW),

@@ -4,7 +4,7 @@
 
 use super::smtp::{path, strict};
 use super::{BAD_RECIPIENT, BAD_SENDER, DATABASE_TEMPFAIL, REFUSED_SRS, RelaySettings};
-use crate::engine::{Answer, Lookup, NotRewritten};
+use crate::engine::{Answer, NotRewritten, Rewriter};
 use crate::srs::{Form, looks_like_srs};
 
 /// What becomes of a `MAIL FROM` line on the pack side.
@@ -41,7 +41,7 @@ impl Held {
     pub(super) fn sign(
         &self,
         rcpt: &[u8],
-        lookup: &Lookup<'_>,
+        lookup: &Rewriter<'_>,
         settings: &RelaySettings,
     ) -> Signing {
         let Some(srs_domain) = settings.domains.first() else {
@@ -68,7 +68,7 @@ impl Held {
     }
 }
 
-pub(super) fn sign_sender(line: &[u8], lookup: &Lookup<'_>, settings: &RelaySettings) -> Signing {
+pub(super) fn sign_sender(line: &[u8], lookup: &Rewriter<'_>, settings: &RelaySettings) -> Signing {
     let Some(sender) = path(line, b"MAIL", b"FROM") else {
         return Signing::Refused(BAD_SENDER);
     };
@@ -120,7 +120,7 @@ pub(super) enum Reversal {
 
 pub(super) fn reverse_recipient(
     line: &[u8],
-    lookup: &Lookup<'_>,
+    lookup: &Rewriter<'_>,
     settings: &RelaySettings,
 ) -> Reversal {
     let Some(recipient) = path(line, b"RCPT", b"TO") else {

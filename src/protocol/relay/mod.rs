@@ -15,7 +15,7 @@ use std::time::Duration;
 mod envelope;
 mod smtp;
 
-use crate::engine::Lookup;
+use crate::engine::Rewriter;
 use envelope::{Held, Reversal, Signing, reverse_recipient, sign_sender};
 use smtp::{Line, chunk, line_end};
 
@@ -231,7 +231,7 @@ impl RelaySession {
     pub fn from_client(
         &mut self,
         input: &[u8],
-        lookup: &Lookup<'_>,
+        lookup: &Rewriter<'_>,
         settings: &RelaySettings,
         client: &mut Vec<u8>,
         upstream: &mut Vec<u8>,
@@ -336,7 +336,7 @@ impl RelaySession {
     fn command(
         &mut self,
         line: &[u8],
-        lookup: &Lookup<'_>,
+        lookup: &Rewriter<'_>,
         settings: &RelaySettings,
         client: &mut Vec<u8>,
         upstream: &mut Vec<u8>,
