@@ -53,10 +53,7 @@ struct Queued {
 impl Sqlite {
     pub(super) fn open(path: &str) -> Result<Sqlite, DbError> {
         let created = FileId::of(path).is_none();
-        let writer = Self::connect(path)?;
-        writer
-            .execute_batch(SCHEMA)
-            .map_err(|e| sqlite_error(path, e))?;
+        let writer = Opened::open(path, true)?.conn;
         Ok(Sqlite {
             path: path.to_owned(),
             created,

@@ -252,12 +252,18 @@ fn pipe_helpers_reinject_through_postfix_sendmail() {
 /// srsd serving the milter at `DIR/milter` with `extra` options, once it
 /// serves.
 fn milter_srsd(dir: &Path, keys: &Path, extra: &[&str]) -> Srsd {
+    let listen = format!("milter=unix:{}/milter", dir.display());
+    srsd(keys, &[&["--listen", listen.as_str()][..], extra].concat())
+}
+
+/// srsd at day 20780 for fwd.example with `keys` and `args`, once it
+/// serves.
+fn srsd<S: AsRef<std::ffi::OsStr>>(keys: &Path, args: &[S]) -> Srsd {
     Srsd::start_command(
         Command::new(env!("CARGO_BIN_EXE_srsd"))
             .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
             .arg(keys)
-            .args(["--listen", &format!("milter=unix:{}/milter", dir.display())])
-            .args(extra),
+            .args(args),
     )
 }
 
@@ -457,14 +463,9 @@ fn long_sender(
         std::fs::write(dir.join("cfg").join(file), text).unwrap();
     }
     let here = dir.display().to_string();
-    let srsd = Srsd::start_command(
-        Command::new(env!("CARGO_BIN_EXE_srsd"))
-            .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
-            .arg(&keys)
-            .args(args.iter().map(|a| a.replace("DIR", &here)))
-            .arg("--listen")
-            .arg(format!("socketmap=unix:{}/srs", dir.display())),
-    );
+    let mut srsd_args: Vec<String> = args.iter().map(|a| a.replace("DIR", &here)).collect();
+    srsd_args.extend(["--listen".into(), format!("socketmap=unix:{here}/srs")]);
+    let srsd = srsd(&keys, &srsd_args);
     let d = dir.display();
     let Some(sink) = Sink::start("smtp", &dir) else {
         return;
@@ -599,23 +600,29 @@ fn forward_only_signing_with_postfix() {
     let d = dir.display().to_string();
     // The socketmap that reverses bounces, and the signing hop apart, so
     // that the hop can go down alone.
-    let _reverser = Srsd::start_command(
-        Command::new(env!("CARGO_BIN_EXE_srsd"))
-            .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
-            .arg(&keys)
-            .args(["--local-domain", "customer.example"])
-            .args(["--listen", &format!("socketmap=unix:{d}/srs")]),
+    let _reverser = srsd(
+        &keys,
+        &[
+            "--local-domain",
+            "customer.example",
+            "--listen",
+            &format!("socketmap=unix:{d}/srs"),
+        ],
     );
     let reinject = common::free_port();
     let signer = |port: u16| {
-        let process = Srsd::start_command(
-            Command::new(env!("CARGO_BIN_EXE_srsd"))
-                .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
-                .arg(&keys)
-                .args(["--local-domain", "customer.example"])
-                .args(["--srs-domain-from", "recipient"])
-                .args(["--upstream", &format!("127.0.0.1:{reinject}")])
-                .args(["--listen", &format!("relay-pack=inet:127.0.0.1:{port}")]),
+        let process = srsd(
+            &keys,
+            &[
+                "--local-domain",
+                "customer.example",
+                "--srs-domain-from",
+                "recipient",
+                "--upstream",
+                &format!("127.0.0.1:{reinject}"),
+                "--listen",
+                &format!("relay-pack=inet:127.0.0.1:{port}"),
+            ],
         );
         let port = process.port("relay-pack");
         (process, port)

@@ -49,17 +49,12 @@ impl Held {
         };
         let forwarding = path(rcpt, b"RCPT", b"TO")
             .and_then(|r| r.orcpt_domain())
-            .filter(|d| {
-                settings.domains.iter().any(|l| l.eq_ignore_ascii_case(d))
-                    || lookup.srs.is_ours(d, Some(lookup.domain))
-            });
+            .filter(|d| listed(settings, d) || lookup.srs.is_ours(d, Some(lookup.domain)));
         let domain = forwarding.as_deref().unwrap_or(srs_domain);
-        match lookup.forward(&self.address, domain, Form::External) {
-            Answer::Found(signed) => Signing::Signed(strict(&self.head, &signed, &self.params)),
-            Answer::NotFound(NotRewritten::Forward(_)) => Signing::Refused(BAD_SENDER),
-            Answer::NotFound(_) => Signing::Pass,
-            Answer::TempFail(_) => Signing::Refused(DATABASE_TEMPFAIL),
-        }
+        signing(
+            lookup.forward(&self.address, domain, Form::External),
+            |signed| strict(&self.head, signed, &self.params),
+        )
     }
 
     /// The command as the client sent it.
@@ -79,11 +74,7 @@ pub(super) fn sign_sender(line: &[u8], lookup: &Rewriter<'_>, settings: &RelaySe
     let Some((_, host)) = address.rsplit_once('@') else {
         return Signing::Refused(BAD_SENDER);
     };
-    if settings
-        .domains
-        .iter()
-        .any(|d| d.eq_ignore_ascii_case(host.trim_end_matches('.')))
-    {
+    if listed(settings, host.trim_end_matches('.')) {
         return Signing::Pass;
     }
     let Some(srs_domain) = settings.domains.first() else {
@@ -99,8 +90,25 @@ pub(super) fn sign_sender(line: &[u8], lookup: &Rewriter<'_>, settings: &RelaySe
             params: sender.params.to_vec(),
         });
     }
-    match lookup.forward(address, srs_domain, Form::External) {
-        Answer::Found(signed) => Signing::Signed(sender.strict(&signed)),
+    signing(
+        lookup.forward(address, srs_domain, Form::External),
+        |signed| sender.strict(signed),
+    )
+}
+
+/// Whether `domain` is one of the relay's domains (any case).
+fn listed(settings: &RelaySettings, domain: &str) -> bool {
+    settings
+        .domains
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(domain))
+}
+
+/// What forward's `answer` makes of a `MAIL FROM`: the command `strict`
+/// writes with the signed sender, the command as sent, or a refusal.
+fn signing(answer: Answer, strict: impl FnOnce(&str) -> Vec<u8>) -> Signing {
+    match answer {
+        Answer::Found(signed) => Signing::Signed(strict(&signed)),
         Answer::NotFound(NotRewritten::Forward(_)) => Signing::Refused(BAD_SENDER),
         Answer::NotFound(_) => Signing::Pass,
         Answer::TempFail(_) => Signing::Refused(DATABASE_TEMPFAIL),
