@@ -869,3 +869,21 @@ fn a_bounce_to_an_srs_address_at_a_local_domain_is_reversed() {
         .concat()
     );
 }
+
+/// Commands out of order (a RCPT before any MAIL, an end of message with no
+/// transaction) are answered as usual, not tempfailed, and nothing is
+/// changed.
+#[test]
+fn out_of_order_commands_are_answered() {
+    let (out, close) = converse(
+        &MilterSettings::default(),
+        &[
+            negotiate(),
+            rcpt("<bob@elsewhere.example>", "smtp"),
+            packet(b'E', b""),
+            packet(b'E', b""),
+        ],
+    );
+    assert_eq!(out, [negotiated(), [CONTINUE; 3].concat()].concat());
+    assert!(!close);
+}
