@@ -247,3 +247,78 @@ pub fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool)
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Runs `cmd` to its end, as `Command::output` does, but fails the test if
+/// it has not ended within `limit`; see [`ended_within`].
+pub fn output_within(cmd: &mut std::process::Command, limit: Duration) -> std::process::Output {
+    ended_within(cmd, limit).unwrap_or_else(|printed| {
+        panic!(
+            "{cmd:?} did not end within {} s; it printed:\n{printed}",
+            limit.as_secs()
+        )
+    })
+}
+
+/// Runs `cmd` to its end and gives its output, or, when it has not ended
+/// within `limit`, kills it and gives what it printed. A process it left
+/// running that still holds its output does not hold the caller: what came
+/// within 5 s of its exit is its output.
+pub fn ended_within(
+    cmd: &mut std::process::Command,
+    limit: Duration,
+) -> Result<std::process::Output, String> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let readers: Vec<Box<dyn Read + Send>> = vec![
+        Box::new(child.stdout.take().unwrap()),
+        Box::new(child.stderr.take().unwrap()),
+    ];
+    let texts: Vec<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> =
+        (0..2).map(|_| Default::default()).collect();
+    for (mut pipe, text) in readers.into_iter().zip(texts.clone()) {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                text.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+            let _ = tx.send(());
+        });
+    }
+    let printed = |i: usize| texts[i].lock().unwrap().clone();
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "{}{}",
+                String::from_utf8_lossy(&printed(0)),
+                String::from_utf8_lossy(&printed(1))
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let ends = std::time::Instant::now() + Duration::from_secs(5);
+    for _ in 0..2 {
+        let left = ends.saturating_duration_since(std::time::Instant::now());
+        if rx.recv_timeout(left).is_err() {
+            break;
+        }
+    }
+    Ok(std::process::Output {
+        status,
+        stdout: printed(0),
+        stderr: printed(1),
+    })
+}

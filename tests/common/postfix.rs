@@ -124,13 +124,15 @@ mail_spool_directory = {d}/mail
         p
     }
 
+    /// `postfix -c DIR/cfg COMMAND`, which must end within 60 s.
     pub fn postfix(&self, command: &str) -> std::process::Output {
-        Command::new("postfix")
-            .arg("-c")
-            .arg(self.dir.join("cfg"))
-            .arg(command)
-            .output()
-            .unwrap()
+        super::output_within(&mut self.command(command), Duration::from_secs(60))
+    }
+
+    fn command(&self, command: &str) -> Command {
+        let mut cmd = Command::new("postfix");
+        cmd.arg("-c").arg(self.dir.join("cfg")).arg(command);
+        cmd
     }
 
     pub fn log(&self) -> String {
@@ -289,7 +291,8 @@ mail_spool_directory = {d}/mail
 
 impl Drop for Postfix {
     fn drop(&mut self) {
-        let _ = self.postfix("abort");
+        // Never a panic here: this may run while a failed test unwinds.
+        let _ = super::ended_within(&mut self.command("abort"), Duration::from_secs(60));
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -50,11 +50,24 @@ impl Sink {
             .spawn()
             .unwrap();
         let stdin = child.stdin.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line.trim().parse().unwrap();
+        // Its first line is the port, within 30 s.
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!("sink.py gave no port within 30 s")
+            });
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("sink.py's port {line:?}: {e}"));
         Some(Sink {
             child,
             _stdin: stdin,

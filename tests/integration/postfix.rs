@@ -12,19 +12,21 @@ use common::postfix::{Postfix, private_dir};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 const NOW: u64 = 1_795_435_200;
 const DAY: u64 = 86_400;
 
 fn srs(keys: &Path, now: u64, args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_srs"))
-        .arg("--now")
-        .arg(now.to_string())
-        .arg("-k")
-        .arg(keys)
-        .args(args)
-        .output()
-        .unwrap();
+    let o = common::output_within(
+        Command::new(env!("CARGO_BIN_EXE_srs"))
+            .arg("--now")
+            .arg(now.to_string())
+            .arg("-k")
+            .arg(keys)
+            .args(args),
+        Duration::from_secs(30),
+    );
     String::from_utf8(o.stdout).unwrap().trim().to_owned()
 }
 
