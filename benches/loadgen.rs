@@ -12,8 +12,9 @@
 //! `database`, `--mode sqlite|redis` for that mode beside embedded;
 //! `--baseline PATH` compares this srsd with another build, interleaved;
 //! `--only startup` times one address through `srs` as a whole process
-//! against `/bin/true`, `--baseline-srs PATH` beside it; `--srsd PATH`
-//! measures another build of srsd instead of this one).
+//! against `/bin/true`, `--baseline-srs PATH` beside it, and `--srs PATH`
+//! (such as the static build of scripts/build.sh) in place of this one;
+//! `--srsd PATH` measures another build of srsd instead of this one).
 //! Everything runs on loopback and Unix
 //! sockets, each measurement for a bounded time, and every server it starts
 //! is stopped at the end.
@@ -374,8 +375,8 @@ fn idle_connections(srsd: &Server, address: &str, n: usize) {
 /// `/bin/true` (and `--baseline-srs PATH`, another build), 2000 runs each
 /// in interleaved rounds of 100; the mean wall time per run and its ratio
 /// to `/bin/true`.
-fn startup(keys: &Path, baseline: Option<&str>) {
-    let srs = env!("CARGO_BIN_EXE_srs");
+fn startup(keys: &Path, srs: Option<&str>, baseline: Option<&str>) {
+    let srs = srs.unwrap_or(env!("CARGO_BIN_EXE_srs"));
     let mut programs: Vec<(&str, Vec<String>)> = vec![
         ("/bin/true", vec![]),
         (
@@ -507,6 +508,8 @@ fn main() {
     let dir = tempfile::TempDir::new().unwrap();
     let keys = dir.path().join("keys");
     std::fs::write(&keys, "loadgen-secret\n").unwrap();
+    // Private, as srs wants it: no warning written at each start.
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let srs = Command::new(env!("CARGO_BIN_EXE_srs"))
         .arg("-k")
         .arg(&keys)
@@ -524,7 +527,11 @@ fn main() {
     let unix = |n: &str| dir.path().join(n);
 
     if opt("--only").as_deref() == Some("startup") {
-        startup(&keys, opt("--baseline-srs").as_deref());
+        startup(
+            &keys,
+            opt("--srs").as_deref(),
+            opt("--baseline-srs").as_deref(),
+        );
         return;
     }
     if let Some(baseline) = opt("--baseline") {

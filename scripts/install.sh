@@ -10,14 +10,14 @@
 #
 # PREFIX (default /usr/local), DESTDIR (default empty), SYSCONFDIR (default
 # /etc). BINDIR names already built binaries instead of building them
-# (cargo build --release).
+# (scripts/build.sh).
 set -eu
 cd "$(dirname "$0")/.."
 PREFIX=${PREFIX:-/usr/local}
 DESTDIR=${DESTDIR:-}
 SYSCONFDIR=${SYSCONFDIR:-/etc}
 if [ -z "${BINDIR:-}" ]; then
-    cargo build --release --locked
+    scripts/build.sh
     BINDIR=target/release
 fi
 root=$DESTDIR$PREFIX

@@ -1,5 +1,6 @@
 #!/bin/sh
-# The Debian package, built and tried on this machine: cargo deb builds it,
+# The Debian package, built and tried on this machine: scripts/build.sh
+# builds the programs (srs static) and cargo deb packs them,
 # lintian must find no error, dpkg -i installs it, the installed programs,
 # keys file, user and pages are checked, then dpkg -r (the keys stay, and a
 # reinstall keeps them) and dpkg --purge (the keys go). .ci/run runs it
@@ -17,7 +18,8 @@ fail() {
 
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 rm -f target/debian/mail-srs_*.deb
-cargo deb --locked
+scripts/build.sh
+cargo deb --locked --no-build
 deb=$(ls target/debian/mail-srs_"$version"-*.deb)
 lintian --fail-on error "$deb" || fail "lintian found errors in $deb"
 
@@ -36,6 +38,8 @@ trap restore EXIT
 
 dpkg -i "$deb"
 [ "$(/usr/bin/srs --version)" = "srs $version" ] || fail "srs --version: $(/usr/bin/srs --version)"
+# srs is linked static (scripts/build.sh); the daemons are not.
+ldd /usr/bin/srs 2>&1 | grep -q "statically linked" || fail "/usr/bin/srs is not static: $(ldd /usr/bin/srs 2>&1)"
 [ "$(/usr/sbin/srsd -v)" = "srsd $version" ] || fail "srsd -v"
 [ "$(/usr/sbin/srsrelay -v)" = "srsrelay $version" ] || fail "srsrelay -v"
 getent passwd srsd >/dev/null || fail "no srsd user"
