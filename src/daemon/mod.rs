@@ -12,6 +12,7 @@ pub mod listen;
 pub mod notify;
 pub mod pidfile;
 pub mod privdrop;
+mod purge;
 mod ratelimit;
 mod relay;
 pub mod signals;
@@ -221,7 +222,7 @@ pub async fn run(
         oversized: RateLimit::new(10, window, "over-long replies"),
     });
     let (halt, halted) = watch::channel(false);
-    let purger = tokio::spawn(purge_periodically(ctx.shared.clone(), ctx.clock.clone()));
+    let purger = purge::Purger::start(ctx.shared.clone(), ctx.clock.clone());
     let mut loops = JoinSet::new();
     let mut paths = Vec::new();
     for l in listeners {
@@ -276,7 +277,7 @@ pub async fn run(
         );
         while loops.join_next().await.is_some() {}
     }
-    purger.abort();
+    drop(purger);
     ctx.refusals.flush();
     ctx.accept_errors.flush();
     ctx.oversized.flush();
@@ -288,28 +289,6 @@ pub async fn run(
         }
     }
     result
-}
-
-/// How often expired database entries are removed (SQLite; Redis expires
-/// its own).
-pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
-
-/// Removes expired entries from the address database at start and every
-/// [`PURGE_EVERY`], off the serving thread; failures are logged.
-async fn purge_periodically(shared: Shared, clock: Arc<dyn Clock>) {
-    let mut every = tokio::time::interval(PURGE_EVERY);
-    loop {
-        every.tick().await;
-        let Some(db) = shared.load().database.clone() else {
-            continue;
-        };
-        let now = clock.now();
-        match tokio::task::spawn_blocking(move || db.purge(now)).await {
-            Ok(Ok(n)) => log::debug!("removed {n} expired database entries"),
-            Ok(Err(e)) => log::warn!("cannot remove expired database entries: {e}"),
-            Err(_) => {}
-        }
-    }
 }
 
 /// The most input read and dropped after a reply that closes the connection.
