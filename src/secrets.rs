@@ -120,10 +120,9 @@ pub fn read_file(path: &Path, ends: LineEnds) -> Result<KeysFile, SecretsError> 
 
 /// A new secret from the operating system's random source: 32 base64 characters.
 pub fn generate() -> Result<String, SecretsError> {
-    use base64::Engine;
     let mut bytes = [0u8; GENERATED_BYTES];
     getrandom::fill(&mut bytes).map_err(|e| SecretsError::Random(e.to_string()))?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+    Ok(data_encoding::BASE64.encode(&bytes))
 }
 
 /// Puts `secret` on top of the keys file at `path` (above the first secret,

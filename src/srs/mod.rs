@@ -421,8 +421,9 @@ impl Srs {
     /// Appends the hash of `parts` under the signing key, in the configured
     /// length and alphabet.
     fn push_hash(&self, out: &mut String, parts: &[&[u8]]) {
-        let digest = self.keys[0].digest(parts, self.options.alphabet);
-        for &c in &digest[..self.options.hash_length] {
+        let len = self.options.hash_length;
+        let digest = self.keys[0].digest(parts, self.options.alphabet, len);
+        for &c in &digest[..len] {
             out.push(char::from(c));
         }
     }
@@ -446,7 +447,10 @@ impl Srs {
         let given = hash.as_bytes();
         self.keys
             .iter()
-            .position(|k| hash::matches(given, &k.digest(parts, HashAlphabet::Standard)))
+            .position(|k| {
+                let ours = k.digest(parts, HashAlphabet::Standard, given.len());
+                hash::matches(given, &ours)
+            })
             .ok_or(ReverseError::BadHash)
     }
 
@@ -494,7 +498,24 @@ fn written_local(local: &str, quoted: bool) -> String {
 /// unquoted rendering of a quoted local part) the local part may hold
 /// white space and brackets.
 fn check_sender(sender: &str, parts: &address::Parts<'_>, form: Form) -> Result<(), ForwardError> {
-    if let Some(c) = sender.chars().find(|c| c.is_control()) {
+    // Nearly every sender has no byte that a check below looks for: one
+    // pass over its bytes settles it (these checks run on every forward).
+    if !sender.bytes().any(|b| SUSPECT[usize::from(b)]) {
+        return match parts.local.is_empty() {
+            true => Err(ForwardError::EmptyLocalPart),
+            false => Ok(()),
+        };
+    }
+    check_sender_closely(sender, parts, form)
+}
+
+/// [`check_sender`] a character at a time.
+fn check_sender_closely(
+    sender: &str,
+    parts: &address::Parts<'_>,
+    form: Form,
+) -> Result<(), ForwardError> {
+    if let Some(c) = find_char(sender, char::is_control) {
         return Err(ForwardError::ControlCharacter(c));
     }
     if parts.local.is_empty() {
@@ -503,15 +524,13 @@ fn check_sender(sender: &str, parts: &address::Parts<'_>, form: Form) -> Result<
     if parts.host.contains('=') {
         return Err(ForwardError::EqualsInHost);
     }
-    if let Some(c) = parts
-        .host
-        .chars()
-        .find(|&c| c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | '"' | '\\'))
-    {
+    if let Some(c) = find_char(parts.host, |c| {
+        c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | '"' | '\\')
+    }) {
         return Err(ForwardError::BadDomainCharacter(c));
     }
     if form == Form::External && !parts.quoted {
-        if parts.local.contains(char::is_whitespace) {
+        if find_char(&parts.local, char::is_whitespace).is_some() {
             return Err(ForwardError::UnquotedWhitespace);
         }
         if parts.local.contains(['<', '>']) {
@@ -519,6 +538,38 @@ fn check_sender(sender: &str, parts: &address::Parts<'_>, form: Form) -> Result<
         }
     }
     Ok(())
+}
+
+/// The bytes that [`check_sender`] must look at more closely: controls,
+/// space, DEL, the bytes of non-ASCII characters, and those refused in a
+/// domain (or, `<` and `>`, in an unquoted local part). A sender without
+/// them passes every character check; it is also written without quotes
+/// or escapes, so its local part and domain are its own bytes.
+static SUSPECT: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b <= b' ' as usize || b >= 0x7f;
+        b += 1;
+    }
+    let refused = b"=<>(),;\"\\";
+    let mut i = 0;
+    while i < refused.len() {
+        table[refused[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// The first character of `s` for which `bad` holds. ASCII text, nearly
+/// every address, is read a byte at a time without decoding UTF-8: these
+/// checks run on every forward.
+fn find_char(s: &str, bad: impl Fn(char) -> bool) -> Option<char> {
+    if s.is_ascii() {
+        s.bytes().map(char::from).find(|&c| bad(c))
+    } else {
+        s.chars().find(|&c| bad(c))
+    }
 }
 
 /// Splits at the first `=`, searching bytes (`=` is ASCII, so the split is
@@ -551,6 +602,9 @@ fn domain_matches(host: &str, entry: &str) -> bool {
 
 /// The length of the local part of `address` when it exceeds RFC 5321's 64 octets.
 pub fn overlong_local_part(address: &str) -> Option<usize> {
-    let len = address.rfind('@').unwrap_or(address.len());
+    let len = address
+        .bytes()
+        .rposition(|b| b == b'@')
+        .unwrap_or(address.len());
     (len > MAX_LOCAL_PART).then_some(len)
 }

@@ -138,3 +138,21 @@ mod rounds {
         );
     }
 }
+
+proptest::proptest! {
+    /// The one-pass check of a sender's bytes agrees with the character
+    /// checks on every sender that splits, in both forms.
+    #[test]
+    fn check_sender_fast_path_agrees(
+        sender in "[a-z.]{0,5}[\"\\\\ =<>(),;@\u{1}\u{7f}\u{85}\u{a0}é\t]?[a-z.]{0,4}@[a-z.]{0,5}[\"\\\\ =<>(),;@\u{1}\u{7f}\u{85}\u{a0}é\t]?[a-z.]{0,4}"
+    ) {
+        for form in [Form::External, Form::Internal] {
+            if let Ok(parts) = address::split(&sender, form) {
+                proptest::prop_assert_eq!(
+                    check_sender(&sender, &parts, form),
+                    check_sender_closely(&sender, &parts, form)
+                );
+            }
+        }
+    }
+}
