@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 /// A running engine; stopped when dropped, or by [`Engine::stop`].
 pub struct Engine {
-    stop: watch::Sender<bool>,
+    stop: Option<watch::Sender<bool>>,
     thread: Option<JoinHandle<std::io::Result<()>>>,
 }
 
@@ -54,20 +54,37 @@ impl Engine {
                 ))
         });
         Engine {
-            stop,
+            stop: Some(stop),
             thread: Some(thread),
         }
     }
 
     /// Stops the engine and gives what `run` returned.
-    pub fn stop(mut self) -> std::io::Result<()> {
-        self.stop.send(true).unwrap();
+    pub fn stop(self) -> std::io::Result<()> {
+        if let Some(stop) = &self.stop {
+            stop.send(true).unwrap();
+        }
+        self.ended()
+    }
+
+    /// Waits (at most 30 s, so an engine that hangs fails the test) for
+    /// `run` to return without being asked, and gives what it returned.
+    pub fn ended(mut self) -> std::io::Result<()> {
         super::joined_within_30s(self.thread.take().unwrap())
+    }
+
+    /// Drops the shutdown sender without sending on it, then waits as
+    /// [`Engine::ended`] does.
+    pub fn lose_the_stop(mut self) -> std::io::Result<()> {
+        self.stop = None;
+        self.ended()
     }
 }
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        let _ = self.stop.send(true);
+        if let Some(stop) = &self.stop {
+            let _ = stop.send(true);
+        }
     }
 }

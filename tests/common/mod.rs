@@ -236,13 +236,24 @@ pub fn flat(text: &str) -> String {
 
 /// Waits (at most `timeout`, checking every 20 ms) until `done` holds;
 /// fails the test naming `what` when it does not.
-pub fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+pub fn wait_until(what: &str, timeout: Duration, done: impl FnMut() -> bool) {
+    wait_until_or(what, timeout, done, String::new);
+}
+
+/// Like [`wait_until`], with `context()` (a log, say) in the failure.
+pub fn wait_until_or(
+    what: &str,
+    timeout: Duration,
+    mut done: impl FnMut() -> bool,
+    context: impl Fn() -> String,
+) {
     let deadline = std::time::Instant::now() + timeout;
     while !done() {
         assert!(
             std::time::Instant::now() < deadline,
-            "gave up waiting for {what} after {} s",
-            timeout.as_secs()
+            "gave up waiting for {what} after {} s\n{}",
+            timeout.as_secs(),
+            context()
         );
         std::thread::sleep(Duration::from_millis(20));
     }

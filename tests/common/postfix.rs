@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A private Postfix instance.
 pub struct Postfix {
@@ -175,40 +175,37 @@ mail_spool_directory = {d}/mail
     /// Waits (at most 60 s) for the mailbox of local user `user` to hold
     /// `token`, and gives the mailbox.
     pub fn wait_for_mailbox(&self, user: &str, token: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let mailbox =
-                std::fs::read_to_string(self.dir.join("mail").join(user)).unwrap_or_default();
-            if mailbox.contains(token) {
-                return mailbox;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{token} never reached {user}'s mailbox; log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut mailbox = String::new();
+        super::wait_until_or(
+            &format!("{token} in {user}'s mailbox"),
+            Duration::from_secs(60),
+            || {
+                mailbox =
+                    std::fs::read_to_string(self.dir.join("mail").join(user)).unwrap_or_default();
+                mailbox.contains(token)
+            },
+            || format!("log:\n{}", self.log()),
+        );
+        mailbox
     }
 
     /// Waits (at most 60 s) for a log line holding every one of `parts`.
     pub fn wait_for_log(&self, parts: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(l) = self
-                .log()
-                .lines()
-                .find(|l| parts.iter().all(|p| l.contains(p)))
-            {
-                return l.to_owned();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no log line with {parts:?}; log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut line = None;
+        super::wait_until_or(
+            &format!("a log line with {parts:?}"),
+            Duration::from_secs(60),
+            || {
+                line = self
+                    .log()
+                    .lines()
+                    .find(|l| parts.iter().all(|p| l.contains(p)))
+                    .map(str::to_owned);
+                line.is_some()
+            },
+            || format!("log:\n{}", self.log()),
+        );
+        line.unwrap_or_default()
     }
 
     /// One SMTP transaction whose message is `text` (CRLF-ended lines,

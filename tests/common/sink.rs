@@ -115,23 +115,15 @@ impl Sink {
     /// Like [`Sink::wait_for`], with `context` (a log, say) in the failure.
     pub fn wait_for_or(&self, token: &str, context: impl Fn() -> String) -> Envelope {
         let mut found = None;
-        let waited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            super::wait_until(
-                &format!("{token} at the sink"),
-                Duration::from_secs(60),
-                || {
-                    found = self.messages().into_iter().find(|m| m.data.contains(token));
-                    found.is_some()
-                },
-            )
-        }));
-        if let Err(e) = waited {
-            panic!(
-                "{}\n{}",
-                e.downcast_ref::<String>().cloned().unwrap_or_default(),
-                context()
-            );
-        }
+        super::wait_until_or(
+            &format!("{token} at the sink"),
+            Duration::from_secs(60),
+            || {
+                found = self.messages().into_iter().find(|m| m.data.contains(token));
+                found.is_some()
+            },
+            context,
+        );
         found.unwrap()
     }
 }

@@ -51,15 +51,24 @@ impl Srsd {
     }
 
     /// Waits (at most 20 s) for a log line containing `text`, and gives it.
+    /// A daemon whose log ends first (it exited) fails the test at once,
+    /// with what it logged.
     pub fn wait_for_log(&self, text: &str) -> String {
         let mut found = None;
-        super::wait_until(
+        super::wait_until_or(
             &format!("a log line {text:?}"),
             Duration::from_secs(20),
             || {
+                let ended = *lock(&self.ended);
                 found = self.lines().into_iter().find(|l| l.contains(text));
+                assert!(
+                    found.is_some() || !ended,
+                    "the daemon's log ended without {text:?}:\n{}",
+                    self.lines().join("\n")
+                );
                 found.is_some()
             },
+            || format!("its log:\n{}", self.lines().join("\n")),
         );
         found.unwrap_or_default()
     }

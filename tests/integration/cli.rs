@@ -647,17 +647,12 @@ fn asks_for_the_secret_without_echo_on_a_terminal() {
             }
         })
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !String::from_utf8_lossy(&screen.lock().unwrap()).contains("SRS secret: ") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no prompt within 20 s"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    common::wait_until("the prompt", std::time::Duration::from_secs(20), || {
+        String::from_utf8_lossy(&screen.lock().unwrap()).contains("SRS secret: ")
+    });
     // The prompt is written before echo goes off: type only once srs sits
     // in read(2) on the terminal, which it enters after turning echo off.
-    wait_until_reading(&[srs, "prompt-test.invalid"], deadline);
+    wait_until_reading(&[srs, "prompt-test.invalid"]);
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"s3cret\n").unwrap();
     child.wait().unwrap();
     common::joined_within_30s(reader);
@@ -859,30 +854,26 @@ fn addresses_as_mtas_print_them_and_input_that_is_not_one() {
 /// Waits until the process whose command line holds every one of `args` is
 /// blocked in read(2), as /proc/PID/syscall shows (syscall number 0 on
 /// x86_64, 63 on aarch64).
-fn wait_until_reading(args: &[&str], deadline: std::time::Instant) {
+fn wait_until_reading(args: &[&str]) {
     let read_nr = if cfg!(target_arch = "aarch64") {
         "63"
     } else {
         "0"
     };
-    loop {
-        let reading = fs::read_dir("/proc").unwrap().flatten().any(|e| {
-            let dir = e.path();
-            let cmdline = fs::read(dir.join("cmdline")).unwrap_or_default();
-            let words: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
-            args.iter().all(|a| words.contains(&a.as_bytes()))
-                && fs::read_to_string(dir.join("syscall"))
-                    .is_ok_and(|sc| sc.split(' ').next() == Some(read_nr))
-        });
-        if reading {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "srs never waited for the secret"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    common::wait_until(
+        "srs to wait for the secret",
+        std::time::Duration::from_secs(20),
+        || {
+            fs::read_dir("/proc").unwrap().flatten().any(|e| {
+                let dir = e.path();
+                let cmdline = fs::read(dir.join("cmdline")).unwrap_or_default();
+                let words: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+                args.iter().all(|a| words.contains(&a.as_bytes()))
+                    && fs::read_to_string(dir.join("syscall"))
+                        .is_ok_and(|sc| sc.split(' ').next() == Some(read_nr))
+            })
+        },
+    );
 }
 
 /// `reverse --explain`: the secret by position (never its value), the hash

@@ -9,14 +9,12 @@ use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, UNIX_EPOCH};
 
-use mail_srs::clock::FixedClock;
-use mail_srs::daemon::{self, Bound, Limits, Listener, Protocol, Shared, State};
+use common::engine::Engine;
+use mail_srs::daemon::{Bound, Limits, Listener, Protocol, Shared, State};
 use mail_srs::srs::{Options, Srs};
 use tempfile::TempDir;
-use tokio::sync::watch;
 
 /// Day 20780 (stamp JM).
 const NOW: u64 = 1_795_435_200;
@@ -39,8 +37,7 @@ struct Daemon {
     forward: u16,
     reverse: u16,
     shared: Shared,
-    stop: watch::Sender<bool>,
-    thread: Option<JoinHandle<std::io::Result<()>>>,
+    engine: Engine,
 }
 
 impl Daemon {
@@ -95,24 +92,19 @@ impl Daemon {
             state(&[b"s3cret"]),
             UNIX_EPOCH + Duration::from_secs(NOW - 86_401),
         );
-        let (stop, stopped) = watch::channel(false);
-        let clock = Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(NOW)));
-        let run_shared = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(daemon::run(listeners, run_shared, clock, limits, stopped))
-        });
+        let engine = Engine::start_shared(
+            listeners,
+            shared.clone(),
+            UNIX_EPOCH + Duration::from_secs(NOW),
+            limits,
+        );
         Daemon {
             dir,
             forward_fd,
             forward,
             reverse,
             shared,
-            stop,
-            thread: Some(thread),
+            engine,
         }
     }
 
@@ -130,26 +122,6 @@ impl Daemon {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         s
-    }
-
-    fn shutdown(mut self) -> std::io::Result<()> {
-        self.stop.send(true).unwrap();
-        common::joined_within_30s(self.thread.take().unwrap())
-    }
-
-    /// Waits (at most 30 s, so a daemon that hangs fails the test) for
-    /// `run` to return, after asking it to stop if `stop`.
-    fn ended(mut self, stop: bool) -> std::io::Result<()> {
-        if stop {
-            self.stop.send(true).unwrap();
-        }
-        common::joined_within_30s(self.thread.take().unwrap())
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
     }
 }
 
@@ -476,7 +448,7 @@ fn shutdown_closes_idle_connections_and_removes_sockets() {
     let mut first = [0u8; 4];
     busy.read_exact(&mut first).unwrap();
     let paths = [d.path("socketmap"), d.path("line")];
-    d.shutdown().unwrap();
+    d.engine.stop().unwrap();
     assert_eq!(read_to_end(&mut idle), "");
     for p in paths {
         assert!(!p.exists(), "{} left behind", p.display());
@@ -506,11 +478,9 @@ fn many_clients_at_once() {
 
 #[test]
 fn a_dropped_shutdown_sender_stops_the_daemon() {
-    let mut d = Daemon::start(Limits::default());
-    let (replacement, _) = watch::channel(false);
+    let d = Daemon::start(Limits::default());
     // Drop the only sender without ever sending.
-    drop(std::mem::replace(&mut d.stop, replacement));
-    common::joined_within_30s(d.thread.take().unwrap()).unwrap();
+    d.engine.lose_the_stop().unwrap();
 }
 
 /// Slowloris: clients that trickle a byte at a time on one listener are cut
@@ -593,7 +563,7 @@ fn stop_waits_for_the_drain_time_at_most() {
     s.write_all(&netstring("forward alice@origin.example"))
         .unwrap();
     assert_eq!(read_netstrings(&mut s, 1), [format!("OK {ALICE}")]);
-    d.ended(true).unwrap();
+    d.engine.stop().unwrap();
 }
 
 /// A listener whose accept fails for good stops the whole daemon with the
@@ -608,7 +578,7 @@ fn a_broken_listener_stops_every_listener() {
     // On Linux, shutting down a listening socket makes accept fail (EINVAL).
     nix::sys::socket::shutdown(d.forward_fd, nix::sys::socket::Shutdown::Read).unwrap();
     let socketmap = d.path("socketmap");
-    let e = d.ended(false).unwrap_err();
+    let e = d.engine.ended().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
     assert!(
         e.to_string()

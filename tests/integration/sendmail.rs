@@ -9,6 +9,7 @@
 //! hosts file naming it): it can never reach beyond this machine. Needs root.
 
 use crate::common;
+use crate::common::srsd::Srsd;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -27,11 +28,11 @@ Ksrsreverse program /usr/bin/srs --reverse --secretfile=/etc/mail-srs/srs-keys";
 
 struct Run {
     dir: PathBuf,
-    srsd: Child,
+    srsd: Srsd,
 }
 
 impl Run {
-    /// srsd serving `protocol` on `socket`, once the socket is there; `dir`
+    /// srsd serving `protocol` on `socket`, once it says it serves; `dir`
     /// is removed with it.
     fn start(dir: &Path, keys: &Path, protocol: &str, socket: &Path) -> Run {
         Run::start_with(dir, keys, protocol, socket, &[])
@@ -39,32 +40,25 @@ impl Run {
 
     /// The same, with more srsd options.
     fn start_with(dir: &Path, keys: &Path, protocol: &str, socket: &Path, args: &[&str]) -> Run {
-        let srsd = Command::new(env!("CARGO_BIN_EXE_srsd"))
-            .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
-            .arg(keys)
-            .arg("--listen")
-            .arg(format!("{protocol}=unix:{}", socket.display()))
-            .args(args)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let run = Run {
+        let srsd = Srsd::start_command(
+            Command::new(env!("CARGO_BIN_EXE_srsd"))
+                .args(["--now", &NOW.to_string(), "-d", "fwd.example", "-k"])
+                .arg(keys)
+                .arg("--listen")
+                .arg(format!("{protocol}=unix:{}", socket.display()))
+                .args(args),
+        );
+        Run {
             dir: dir.to_owned(),
             srsd,
-        };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !socket.exists() {
-            assert!(std::time::Instant::now() < deadline, "srsd did not start");
-            std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        run
     }
 }
 
 impl Drop for Run {
     fn drop(&mut self) {
-        let _ = self.srsd.kill();
-        let _ = self.srsd.wait();
+        let _ = self.srsd.child.kill();
+        let _ = self.srsd.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -346,8 +340,8 @@ fn sendmail_with_the_milter() {
     );
     // srsd gone: F=T makes sendmail defer at MAIL.
     let mut run = run;
-    let _ = run.srsd.kill();
-    let _ = run.srsd.wait();
+    let _ = run.srsd.child.kill();
+    let _ = run.srsd.child.wait();
     let (mut child, mut say) = smtp_session(&script);
     assert_eq!(code(say("")), "220");
     assert_eq!(code(say("EHLO client.test")), "250");

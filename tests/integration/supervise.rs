@@ -27,15 +27,15 @@ const ALICE_NEWKEY: &str = "SRS0=8gHU=JM=origin.example=alice@fwd.example";
 
 /// srsd under the supervisor, in a thread, with the systemd notifications
 /// it sends and the channel that signals it.
-struct Daemon {
+struct Supervised {
     dir: TempDir,
     signals: Option<mpsc::Sender<Signal>>,
     notes: UnixDatagram,
     thread: Option<JoinHandle<Result<(), SuperviseError>>>,
 }
 
-impl Daemon {
-    fn start(extra: &[&str]) -> Daemon {
+impl Supervised {
+    fn start(extra: &[&str]) -> Supervised {
         let dir = TempDir::new().unwrap();
         let keys = dir.path().join("keys");
         std::fs::write(&keys, "s3cret\n").unwrap();
@@ -72,7 +72,7 @@ impl Daemon {
             let reload = Arc::new(move || cli.reload(&args));
             supervise::supervise(plan, state, reload, clock, Signals::Channel(rx), notifier)
         });
-        let d = Daemon {
+        let d = Supervised {
             dir,
             signals: Some(tx),
             notes,
@@ -134,7 +134,7 @@ fn write_keys(path: &Path, text: &str) {
 
 #[test]
 fn reloads_with_good_and_broken_keys() {
-    let d = Daemon::start(&[]);
+    let d = Supervised::start(&[]);
     assert_eq!(d.forward(), format!("OK {ALICE}"));
     write_keys(&d.path("keys"), "newkey\ns3cret\n");
     d.reload();
@@ -156,7 +156,7 @@ fn reloads_with_good_and_broken_keys() {
 
 #[test]
 fn stop_drains_removes_the_files_and_reports() {
-    let mut d = Daemon::start(&[
+    let mut d = Supervised::start(&[
         "--listen",
         "tcp-reverse=inet:127.0.0.1:0",
         "--drain-timeout",
@@ -176,7 +176,7 @@ fn stop_drains_removes_the_files_and_reports() {
 /// still ends, and every reply it gets is whole.
 #[test]
 fn a_client_that_never_reads_does_not_hold_the_stop() {
-    let mut d = Daemon::start(&["--drain-timeout", "1"]);
+    let mut d = Supervised::start(&["--drain-timeout", "1"]);
     let mut stuck = UnixStream::connect(d.path("socketmap")).unwrap();
     stuck
         .set_write_timeout(Some(Duration::from_secs(2)))
@@ -206,7 +206,7 @@ fn a_client_that_never_reads_does_not_hold_the_stop() {
 
 #[test]
 fn a_dropped_signal_sender_stops_the_daemon() {
-    let mut d = Daemon::start(&[]);
+    let mut d = Supervised::start(&[]);
     drop(d.signals.take());
     assert_eq!(d.note(), "STOPPING=1");
     d.ended().unwrap();

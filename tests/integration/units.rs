@@ -1,8 +1,9 @@
 //! The shipped systemd units verify, and the example configuration starts srsd.
 
 use crate::common;
+use crate::common::srsd::Srsd;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 #[test]
 fn systemd_units_verify() {
@@ -60,38 +61,26 @@ fn example_configuration_starts_srsd() {
         String::from_utf8_lossy(&o.stderr)
     );
     // The example's domain and paths are a real system's; override them.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_srsd"))
-        .args([
-            "--config",
-            example,
-            "--domain",
-            "fwd.example",
-            "--secret-file",
-        ])
-        .arg(&keys)
-        .arg("--listen")
-        .arg(format!("socketmap=unix:{}", sock.display()))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !sock.exists() {
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut err = String::new();
-            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
-            panic!("srsd exited {status} with the example configuration: {err}");
-        }
-        assert!(std::time::Instant::now() < deadline, "srsd did not start");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let srsd = Srsd::start_command(
+        Command::new(env!("CARGO_BIN_EXE_srsd"))
+            .args([
+                "--config",
+                example,
+                "--domain",
+                "fwd.example",
+                "--secret-file",
+            ])
+            .arg(&keys)
+            .arg("--listen")
+            .arg(format!("socketmap=unix:{}", sock.display())),
+    );
     let o = Command::new(env!("CARGO_BIN_EXE_srsc"))
         .arg("-s")
         .arg(&sock)
         .args(["forward", "a@origin.example"])
         .output()
         .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(srsd);
     assert!(String::from_utf8_lossy(&o.stdout).ends_with("=origin.example=a@fwd.example\n"));
 }
 
