@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-use super::{Bound, Listener, Protocol};
+use super::{Bound, Listener};
 
 /// Sockets from systemd that cannot be used.
 #[derive(Debug, Error)]
@@ -11,7 +11,7 @@ pub enum ActivationError {
     /// A descriptor's name is not a protocol.
     #[error(
         "socket {index} from systemd is named {name:?}; set FileDescriptorName= to one of {} in the .socket unit",
-        Protocol::names()
+        crate::protocol::listing()
     )]
     UnknownName {
         /// Position in LISTEN_FDS.
@@ -43,7 +43,7 @@ pub fn listeners() -> Result<Option<Vec<Listener>>, ActivationError> {
     let mut out = Vec::new();
     for index in 0..fds.len() {
         let name = names.get(index).cloned().unwrap_or_default();
-        let Some(protocol) = Protocol::named(&name) else {
+        let Some(protocol) = crate::protocol::named(&name) else {
             return Err(ActivationError::UnknownName { index, name });
         };
         let bound = match fds.take_tcp_listener(index) {

@@ -9,60 +9,7 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
-use crate::protocol::{PROTOCOLS, Wire};
-
-/// The protocol a listener speaks: one of [`PROTOCOLS`], compared by name.
-#[derive(Clone, Copy)]
-pub struct Protocol(&'static dyn Wire);
-
-impl PartialEq for Protocol {
-    fn eq(&self, other: &Self) -> bool {
-        self.name() == other.name()
-    }
-}
-
-impl Eq for Protocol {}
-
-impl fmt::Debug for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl Protocol {
-    /// The name used in `--listen`.
-    pub fn name(self) -> &'static str {
-        self.0.name()
-    }
-
-    /// How it turns bytes into replies.
-    pub fn wire(self) -> &'static dyn Wire {
-        self.0
-    }
-
-    /// Whether it is one of srsrelay's services.
-    pub fn relays(self) -> bool {
-        matches!(self.0.service(), crate::protocol::Service::Relay(_))
-    }
-
-    /// Whether its requests are lookups (it mints SRS addresses).
-    pub fn looks_up(self) -> bool {
-        matches!(self.0.service(), crate::protocol::Service::Lookups(_))
-    }
-
-    /// The protocol called `name`.
-    pub fn named(name: &str) -> Option<Protocol> {
-        PROTOCOLS
-            .iter()
-            .find(|w| w.name() == name)
-            .map(|w| Protocol(*w))
-    }
-
-    /// "socketmap, tcp-forward, tcp-reverse, line", for messages.
-    pub fn names() -> String {
-        PROTOCOLS.map(|w| w.name()).join(", ")
-    }
-}
+use crate::protocol::Protocol;
 
 /// Where a listener listens.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,7 +33,7 @@ impl fmt::Display for Address {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListenSpec {
     /// What the listener speaks.
-    pub protocol: Protocol,
+    pub protocol: &'static dyn Protocol,
     /// Where it listens.
     pub address: Address,
 }
@@ -101,7 +48,7 @@ impl fmt::Display for ListenSpec {
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 #[error(
     "listener {value:?}: {reason} (write PROTOCOL=unix:/path or PROTOCOL=inet:127.0.0.1:PORT; protocols: {})",
-    Protocol::names()
+    crate::protocol::listing()
 )]
 pub struct ListenSpecError {
     /// The `--listen` value, as given.
@@ -118,7 +65,7 @@ impl FromStr for ListenSpec {
             reason,
         };
         let (protocol, address) = value.split_once('=').ok_or_else(|| err("no '='"))?;
-        let protocol = Protocol::named(protocol).ok_or_else(|| err("unknown protocol"))?;
+        let protocol = crate::protocol::named(protocol).ok_or_else(|| err("unknown protocol"))?;
         let address = if let Some(path) = address.strip_prefix("unix:") {
             if !path.starts_with('/') {
                 return Err(err("a Unix socket path must be absolute"));

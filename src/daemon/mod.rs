@@ -30,11 +30,12 @@ use tokio::task::JoinSet;
 use crate::clock::Clock;
 use crate::engine::{self, Rewriter, store::Replayable};
 use crate::metrics::Metrics;
+use crate::protocol::Protocol;
 use crate::protocol::Service;
 use crate::protocol::metrics::MetricsSession;
 use crate::srs::Srs;
 use idle::Reaper;
-pub use listen::{Address, Bound, ListenSpec, Protocol};
+pub use listen::{Address, Bound, ListenSpec};
 use ratelimit::RateLimit;
 
 /// What a reload replaces: the codec and the SRS domain.
@@ -146,7 +147,7 @@ impl Default for Limits {
 /// A listener ready to serve.
 pub struct Listener {
     /// What the listener speaks.
-    pub protocol: Protocol,
+    pub protocol: &'static dyn Protocol,
     /// Its listening socket, bound here or passed by systemd.
     pub bound: Bound,
 }
@@ -328,7 +329,7 @@ impl Accept for tokio::net::TcpListener {
 
 async fn accept_loop<L: Accept>(
     listener: L,
-    protocol: Protocol,
+    protocol: &'static dyn Protocol,
     ctx: Arc<Context>,
     slots: Slots,
     mut halted: watch::Receiver<bool>,
@@ -408,13 +409,13 @@ fn is_transient(e: &io::Error) -> bool {
 async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     mut stream: S,
     client: &str,
-    protocol: Protocol,
+    protocol: &'static dyn Protocol,
     ctx: &Context,
 ) {
     log::debug!("{} connection opened by {client}", protocol.name());
     let metrics = ctx.shared.metrics();
     metrics.connection(protocol.name(), 1);
-    let mut session = match protocol.wire().service() {
+    let mut session = match protocol.service() {
         Service::Lookups(session) => session,
         Service::Metrics => Box::new(MetricsSession(ctx.shared.metrics.clone())),
         Service::Relay(side) => {
@@ -494,7 +495,7 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
 
 /// Who a call serves, for the metrics and the log.
 pub(crate) struct Caller<'a> {
-    protocol: Protocol,
+    protocol: &'static dyn Protocol,
     name: &'a str,
 }
 
@@ -543,7 +544,12 @@ impl Replayable for SessionCall<'_> {
 
 /// Counts what the lookups of one call did, and logs the refusals worth it
 /// with the address and the client.
-fn record_done(ctx: &Context, protocol: Protocol, client: &str, done: &crate::engine::Record) {
+fn record_done(
+    ctx: &Context,
+    protocol: &'static dyn Protocol,
+    client: &str,
+    done: &crate::engine::Record,
+) {
     let metrics = ctx.shared.metrics();
     metrics.add(protocol.name(), done);
     for refusal in done.take_refusals() {

@@ -7,9 +7,10 @@ use std::os::fd::AsRawFd;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::{Context, Protocol};
+use super::Context;
 use crate::engine::Rewriter;
 use crate::engine::store::Replayable;
+use crate::protocol::Protocol;
 use crate::protocol::relay::{self, RelaySession, Side};
 
 /// Client bytes held unread at most (a client that sends while a DATA
@@ -21,7 +22,7 @@ pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     mut client: S,
     who: &str,
     side: Side,
-    protocol: Protocol,
+    protocol: &'static dyn Protocol,
     ctx: &Context,
 ) {
     let settings = &ctx.limits.protocols.relay;
@@ -140,7 +141,7 @@ struct ClientCall<'a> {
 
 impl Replayable for ClientCall<'_> {
     type Mark = (RelaySession, usize, usize);
-    type Output = relay::Step;
+    type Output = relay::RelayProgress;
 
     fn mark(&self) -> Self::Mark {
         (

@@ -1,7 +1,7 @@
 //! Running a daemon whole: listeners (bound here or passed by systemd),
 //! socket ownership, the pid file, giving up root, readiness and reload
 //! notification, reload on a signal, and a bounded drain at stop. Each
-//! protocol plugs in through [`crate::protocol::Wire`]; nothing here knows
+//! protocol plugs in through [`crate::protocol::Protocol`]; nothing here knows
 //! one from another. The binary parses options and calls [`supervise`]; tests
 //! call it too, with a signal channel.
 

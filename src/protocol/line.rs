@@ -15,7 +15,7 @@ const USAGE: &str = "usage: FORWARD <sender> <alias> | REVERSE <address>";
 #[derive(Clone, Copy)]
 pub struct Line;
 
-impl super::Wire for Line {
+impl super::Protocol for Line {
     fn name(&self) -> &'static str {
         "line"
     }

@@ -18,9 +18,9 @@ pub const MAX_HEAD: usize = 8192;
 
 /// The metrics protocol.
 #[derive(Clone, Copy)]
-pub struct MetricsWire;
+pub struct MetricsProtocol;
 
-impl super::Wire for MetricsWire {
+impl super::Protocol for MetricsProtocol {
     fn name(&self) -> &'static str {
         "metrics"
     }

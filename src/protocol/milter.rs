@@ -141,7 +141,7 @@ impl Default for MilterSettings {
 /// `INPUT_MAIL_FILTER`.
 pub struct Milter;
 
-impl super::Wire for Milter {
+impl super::Protocol for Milter {
     fn name(&self) -> &'static str {
         "milter"
     }

@@ -45,10 +45,11 @@ impl Default for Settings {
     }
 }
 
-/// A wire protocol the daemon serves. The daemon's listeners, limits,
-/// reload and shutdown work the same for every protocol, so a new one is a
-/// value of this trait and a row in [`PROTOCOLS`], nothing more.
-pub trait Wire: Send + Sync + 'static {
+/// A protocol the daemon serves, held as `&'static dyn Protocol` (one of
+/// [`PROTOCOLS`], compared by name). The daemon's listeners, limits, reload
+/// and shutdown work the same for every protocol, so a new one is a value
+/// of this trait and a row in [`PROTOCOLS`], nothing more.
+pub trait Protocol: Send + Sync + 'static {
     /// The name `--listen` and systemd's `FileDescriptorName=` use.
     fn name(&self) -> &'static str;
 
@@ -109,21 +110,55 @@ impl Session for Stateless {
 /// Each protocol's name, and whether its requests are lookups (counted in
 /// the metrics by direction and outcome).
 pub fn names() -> impl Iterator<Item = (&'static str, bool)> {
-    PROTOCOLS
-        .iter()
-        .map(|w| (w.name(), matches!(w.service(), Service::Lookups(_))))
+    PROTOCOLS.iter().map(|p| (p.name(), p.looks_up()))
+}
+
+impl dyn Protocol {
+    /// Whether its requests are lookups (it mints SRS addresses).
+    pub fn looks_up(&self) -> bool {
+        matches!(self.service(), Service::Lookups(_))
+    }
+
+    /// Whether it is one of srsrelay's services.
+    pub fn relays(&self) -> bool {
+        matches!(self.service(), Service::Relay(_))
+    }
+}
+
+impl PartialEq for dyn Protocol {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for dyn Protocol {}
+
+impl std::fmt::Debug for dyn Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The protocol called `name`.
+pub fn named(name: &str) -> Option<&'static dyn Protocol> {
+    PROTOCOLS.iter().copied().find(|p| p.name() == name)
+}
+
+/// "socketmap, tcp-forward, tcp-reverse, line, ...", for messages.
+pub fn listing() -> String {
+    PROTOCOLS.map(|p| p.name()).join(", ")
 }
 
 /// Every protocol: the one table of their names.
-pub static PROTOCOLS: [&dyn Wire; 8] = [
+pub static PROTOCOLS: [&dyn Protocol; 8] = [
     &socketmap::Socketmap,
     &tcp_table::TcpTable(Direction::Forward),
     &tcp_table::TcpTable(Direction::Reverse),
     &line::Line,
     &milter::Milter,
-    &metrics::MetricsWire,
-    &relay::RelayWire(relay::Side::Pack),
-    &relay::RelayWire(relay::Side::Unpack),
+    &metrics::MetricsProtocol,
+    &relay::Relay(relay::Side::Pack),
+    &relay::Relay(relay::Side::Unpack),
 ];
 
 /// What one call of a protocol's `serve` did.

@@ -13,7 +13,7 @@ pub const MAX_NETSTRING: usize = 100_000;
 #[derive(Clone, Copy)]
 pub struct Socketmap;
 
-impl super::Wire for Socketmap {
+impl super::Protocol for Socketmap {
     fn name(&self) -> &'static str {
         "socketmap"
     }

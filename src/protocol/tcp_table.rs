@@ -12,7 +12,7 @@ pub use super::MAX_LINE;
 #[derive(Clone, Copy)]
 pub struct TcpTable(pub Direction);
 
-impl super::Wire for TcpTable {
+impl super::Protocol for TcpTable {
     fn name(&self) -> &'static str {
         match self.0 {
             Direction::Forward => "tcp-forward",

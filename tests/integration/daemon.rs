@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use common::engine::Engine;
-use mail_srs::daemon::{Bound, Limits, Listener, Protocol, Shared, State};
+use mail_srs::daemon::{Bound, Limits, Listener, Shared, State};
 use mail_srs::srs::{Options, Srs};
 use tempfile::TempDir;
 
@@ -65,25 +65,25 @@ impl Daemon {
         let forward_fd = std::os::fd::AsRawFd::as_raw_fd(&tf);
         let mut listeners = vec![
             Listener {
-                protocol: Protocol::named("socketmap").unwrap(),
+                protocol: mail_srs::protocol::named("socketmap").unwrap(),
                 bound: unix("socketmap"),
             },
             Listener {
-                protocol: Protocol::named("line").unwrap(),
+                protocol: mail_srs::protocol::named("line").unwrap(),
                 bound: unix("line"),
             },
             Listener {
-                protocol: Protocol::named("tcp-forward").unwrap(),
+                protocol: mail_srs::protocol::named("tcp-forward").unwrap(),
                 bound: Bound::Tcp(tf),
             },
             Listener {
-                protocol: Protocol::named("tcp-reverse").unwrap(),
+                protocol: mail_srs::protocol::named("tcp-reverse").unwrap(),
                 bound: Bound::Tcp(tr),
             },
         ];
         if metrics {
             listeners.push(Listener {
-                protocol: Protocol::named("metrics").unwrap(),
+                protocol: mail_srs::protocol::named("metrics").unwrap(),
                 bound: unix("metrics"),
             });
         }

@@ -484,7 +484,7 @@ fn the_engine_serves_every_map_protocol_from_the_database() {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::sync::Arc;
 
-    use mail_srs::daemon::{Bound, Limits, Listener, Protocol, State};
+    use mail_srs::daemon::{Bound, Limits, Listener, State};
     use mail_srs::database::{Database, key_of};
     use mail_srs::engine::StoreWhen;
     use mail_srs::srs::{Form, Forwarded, Options, Srs};
@@ -521,19 +521,19 @@ fn the_engine_serves_every_map_protocol_from_the_database() {
     );
     let listeners = vec![
         Listener {
-            protocol: Protocol::named("socketmap").unwrap(),
+            protocol: mail_srs::protocol::named("socketmap").unwrap(),
             bound: unix(&socketmap),
         },
         Listener {
-            protocol: Protocol::named("line").unwrap(),
+            protocol: mail_srs::protocol::named("line").unwrap(),
             bound: unix(&line),
         },
         Listener {
-            protocol: Protocol::named("tcp-forward").unwrap(),
+            protocol: mail_srs::protocol::named("tcp-forward").unwrap(),
             bound: Bound::Tcp(tf),
         },
         Listener {
-            protocol: Protocol::named("tcp-reverse").unwrap(),
+            protocol: mail_srs::protocol::named("tcp-reverse").unwrap(),
             bound: Bound::Tcp(tr),
         },
     ];

@@ -539,12 +539,12 @@ struct MilterDaemon {
 
 impl MilterDaemon {
     fn start(state: mail_srs::daemon::State) -> MilterDaemon {
-        use mail_srs::daemon::{Bound, Limits, Listener, Protocol};
+        use mail_srs::daemon::{Bound, Limits, Listener};
 
         let dir = tempfile::TempDir::new().unwrap();
         let path = dir.path().join("milter");
         let listeners = vec![Listener {
-            protocol: Protocol::named("milter").unwrap(),
+            protocol: mail_srs::protocol::named("milter").unwrap(),
             bound: Bound::Unix(std::os::unix::net::UnixListener::bind(&path).unwrap(), None),
         }];
         let now = UNIX_EPOCH + Duration::from_secs(1_795_435_200);

@@ -597,7 +597,7 @@ fn relay_in_process(state: State, exchanges: &[(Side, String, String)]) {
     use std::io::{BufRead, BufReader, Write};
     use std::net::{TcpListener, TcpStream};
 
-    use mail_srs::daemon::{Bound, Limits, Listener, Protocol};
+    use mail_srs::daemon::{Bound, Limits, Listener};
 
     let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
     let upstream_addr = upstream.local_addr().unwrap().to_string();
@@ -629,11 +629,11 @@ fn relay_in_process(state: State, exchanges: &[(Side, String, String)]) {
     };
     let listeners = vec![
         Listener {
-            protocol: Protocol::named("relay-pack").unwrap(),
+            protocol: mail_srs::protocol::named("relay-pack").unwrap(),
             bound: Bound::Tcp(pack),
         },
         Listener {
-            protocol: Protocol::named("relay-unpack").unwrap(),
+            protocol: mail_srs::protocol::named("relay-unpack").unwrap(),
             bound: Bound::Tcp(unpack),
         },
     ];

@@ -95,9 +95,9 @@ pub const BAD_SENDER: &[u8] = b"501 5.1.7 Bad sender address syntax\r\n";
 pub const BAD_RECIPIENT: &[u8] = b"501 5.1.3 Bad recipient address syntax\r\n";
 
 /// srsrelay's service on one side, as a listener protocol.
-pub struct RelayWire(pub Side);
+pub struct Relay(pub Side);
 
-impl super::Wire for RelayWire {
+impl super::Protocol for Relay {
     fn name(&self) -> &'static str {
         match self.0 {
             Side::Pack => "relay-pack",
@@ -156,9 +156,10 @@ enum Mode {
     },
 }
 
-/// What one call did.
+/// What one call of a relay session did: the relay's counterpart of a
+/// lookup protocol's [`super::Progress`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Step {
+pub struct RelayProgress {
     /// Bytes of input consumed.
     pub consumed: usize,
     /// Close both connections once what is owed is written.
@@ -235,14 +236,14 @@ impl RelaySession {
         settings: &RelaySettings,
         client: &mut Vec<u8>,
         upstream: &mut Vec<u8>,
-    ) -> Step {
-        let mut step = Step::default();
-        while step.consumed < input.len() {
-            let rest = &input[step.consumed..];
+    ) -> RelayProgress {
+        let mut progress = RelayProgress::default();
+        while progress.consumed < input.len() {
+            let rest = &input[progress.consumed..];
             match self.mode {
                 Mode::Data { line } => {
                     let (used, ended) = self.text(rest, line, upstream);
-                    step.consumed += used;
+                    progress.consumed += used;
                     if used == 0 {
                         break;
                     }
@@ -255,7 +256,7 @@ impl RelaySession {
                 Mode::Chunk { left } => {
                     let n = usize::try_from(left).unwrap_or(usize::MAX).min(rest.len());
                     upstream.extend_from_slice(&rest[..n]);
-                    step.consumed += n;
+                    progress.consumed += n;
                     let left = left - n as u64;
                     self.mode = if left == 0 {
                         Mode::Command
@@ -265,15 +266,15 @@ impl RelaySession {
                 }
                 Mode::SkipLine => match line_end(rest) {
                     Some((eol, len)) => {
-                        step.consumed += eol + len;
+                        progress.consumed += eol + len;
                         self.mode = Mode::Command;
                     }
                     // A CR last may be half of a CR LF.
                     None if rest.ends_with(b"\r") => {
-                        step.consumed = input.len() - 1;
+                        progress.consumed = input.len() - 1;
                         break;
                     }
-                    None => step.consumed = input.len(),
+                    None => progress.consumed = input.len(),
                 },
                 Mode::Command => {
                     if self.awaiting_data_reply {
@@ -283,11 +284,11 @@ impl RelaySession {
                         if rest.len() >= MAX_COMMAND {
                             self.answer(TOO_LONG, client);
                             self.mode = Mode::SkipLine;
-                            step.consumed = input.len();
+                            progress.consumed = input.len();
                         }
                         break;
                     };
-                    step.consumed += eol + len;
+                    progress.consumed += eol + len;
                     if eol + 2 > MAX_COMMAND {
                         self.answer(TOO_LONG, client);
                         continue;
@@ -296,7 +297,7 @@ impl RelaySession {
                 }
             }
         }
-        step
+        progress
     }
 
     /// Passes message text from the front of `rest` upstream with its line
@@ -446,27 +447,32 @@ impl RelaySession {
 
     /// Handles upstream's bytes at the front of `input`: each complete reply
     /// goes to the client in its turn (EHLO's without STARTTLS).
-    pub fn from_upstream(&mut self, input: &[u8], lmtp: bool, client: &mut Vec<u8>) -> Step {
-        let mut step = Step::default();
+    pub fn from_upstream(
+        &mut self,
+        input: &[u8],
+        lmtp: bool,
+        client: &mut Vec<u8>,
+    ) -> RelayProgress {
+        let mut progress = RelayProgress::default();
         loop {
-            let rest = &input[step.consumed..];
+            let rest = &input[progress.consumed..];
             let Some(eol) = memchr::memchr(b'\n', rest) else {
                 if rest.len() >= MAX_REPLY {
                     client.extend_from_slice(UPSTREAM_INVALID);
-                    step.consumed = input.len();
-                    step.close = true;
-                    step.invalid_reply = true;
+                    progress.consumed = input.len();
+                    progress.close = true;
+                    progress.invalid_reply = true;
                 }
-                return step;
+                return progress;
             };
             let line = &rest[..=eol];
-            step.consumed += eol + 1;
+            progress.consumed += eol + 1;
             if line.len() > MAX_REPLY || line.len() < 4 || !line[..3].iter().all(u8::is_ascii_digit)
             {
                 client.extend_from_slice(UPSTREAM_INVALID);
-                step.close = true;
-                step.invalid_reply = true;
-                return step;
+                progress.close = true;
+                progress.invalid_reply = true;
+                return progress;
             }
             self.reply.extend_from_slice(line);
             // "250-..." continues the reply; "250 ..." or "250" ends it.
@@ -475,8 +481,8 @@ impl RelaySession {
             }
             let reply = std::mem::take(&mut self.reply);
             if self.reply_done(&reply, lmtp, client) {
-                step.close = true;
-                return step;
+                progress.close = true;
+                return progress;
             }
         }
     }
