@@ -146,7 +146,7 @@ pub fn detect(args: &[OsString]) -> bool {
 /// form that takes its value from the next argument.
 fn modern_takes_value(arg: &str) -> bool {
     use clap::CommandFactory;
-    let cmd = super::srs::Cli::command();
+    let cmd = super::srs::SrsCli::command();
     let takes = |a: &clap::Arg| {
         let matches = match arg.strip_prefix("--") {
             Some(long) => a.get_long() == Some(long),

@@ -61,7 +61,7 @@ pub fn unknown_subcommand(e: &clap::Error) -> String {
 pub fn config_keys() -> Vec<String> {
     use clap::CommandFactory;
     let mut keys: Vec<String> = [
-        srsd::Cli::command(),
+        srsd::SrsdCli::command(),
         pipe_helpers::ForwarderCli::command(),
         pipe_helpers::ReverserCli::command(),
     ]

@@ -38,7 +38,7 @@ file).";
     max_term_width = 100,
     after_help = AFTER_HELP
 )]
-pub struct Cli {
+pub struct SrsCli {
     /// What to do
     #[command(subcommand)]
     pub command: Command,
@@ -90,14 +90,14 @@ pub enum Command {
     },
 }
 
-/// `srs`'s command line as parsed: [`Cli`]'s, with the codec options and
+/// `srs`'s command line as parsed: [`SrsCli`]'s, with the codec options and
 /// `--now` hidden from `srs keygen --help`, since keygen uses none of them.
 /// keygen gets hidden copies of them: clap then does not copy the visible
 /// global ones into it (changing an argument after the command is built
 /// would leave clap's lookup table pointing at the wrong arguments).
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
-    let cmd = Cli::command();
+    let cmd = SrsCli::command();
     let global: Vec<clap::Arg> = cmd
         .get_arguments()
         .filter(|a| a.is_global_set())
@@ -107,7 +107,7 @@ pub fn command() -> clap::Command {
 }
 
 /// Parses `args` (the program name first) with [`command`].
-pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+pub fn parse<I, T>(args: I) -> Result<SrsCli, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -115,5 +115,5 @@ where
     use clap::FromArgMatches;
     let mut cmd = command();
     let matches = cmd.try_get_matches_from_mut(args)?;
-    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+    SrsCli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }

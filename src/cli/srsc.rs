@@ -18,7 +18,7 @@ pub const DEFAULT_SOCKET: &str = "/var/spool/postfix/srs";
 /// default install `srsc reverse ADDRESS` just works.
 #[derive(Parser, Debug, PartialEq, Eq)]
 #[command(name = "srsc", version, help_expected = true, max_term_width = 100)]
-pub struct Cli {
+pub struct SrscCli {
     /// srsd's Unix socket [default: /var/spool/postfix/srs]
     #[arg(short, long, value_name = "PATH", conflicts_with = "connect")]
     pub socket: Option<PathBuf>,
@@ -77,7 +77,7 @@ pub enum Request {
     Stats,
 }
 
-impl Cli {
+impl SrscCli {
     /// The socket path or address to connect to for requests in
     /// `direction`. tcp-table without `--connect` uses postsrsd 1.x's ports
     /// on 127.0.0.1: 10001 to forward, 10002 to reverse.
@@ -114,11 +114,11 @@ mod tests {
 
     #[test]
     fn tcp_table_defaults_to_postsrsd_ports() {
-        let cli = Cli::try_parse_from(["srsc", "-p", "tcp-table", "reverse", "x@y"]).unwrap();
+        let cli = SrscCli::try_parse_from(["srsc", "-p", "tcp-table", "reverse", "x@y"]).unwrap();
         let tcp = |port| Target::Tcp(SocketAddr::from(([127, 0, 0, 1], port)));
         assert_eq!(cli.target(Direction::Forward), tcp(10001));
         assert_eq!(cli.target(Direction::Reverse), tcp(10002));
-        let cli = Cli::try_parse_from([
+        let cli = SrscCli::try_parse_from([
             "srsc",
             "-p",
             "tcp-table",
@@ -129,7 +129,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(cli.target(Direction::Forward), tcp(7));
-        let cli = Cli::try_parse_from(["srsc", "reverse", "x@y"]).unwrap();
+        let cli = SrscCli::try_parse_from(["srsc", "reverse", "x@y"]).unwrap();
         assert_eq!(
             cli.target(Direction::Reverse),
             Target::Unix(PathBuf::from(DEFAULT_SOCKET))

@@ -6,7 +6,7 @@ use clap::{Parser, ValueEnum};
 
 use super::CodecArgs;
 use crate::daemon::ListenSpec;
-use crate::protocol::milter::{BouncePolicy, DomainFrom, Rewrite};
+use crate::protocol::milter::{BouncePolicy, DomainFrom, RewriteWhen};
 
 /// The domain in `examples/srsd.conf`, which a copied file must not keep.
 pub const PLACEHOLDER_DOMAIN: &str = "forwarder.example";
@@ -24,7 +24,7 @@ pub const DEFAULT_LISTEN: &str = "socketmap=unix:/var/spool/postfix/srs";
 /// remove the sockets and exit.
 #[derive(Parser, Clone, Debug, PartialEq, Eq)]
 #[command(name = "srsd", version, help_expected = true, max_term_width = 100)]
-pub struct Cli {
+pub struct SrsdCli {
     /// Read settings from FILE (key = value, keys named like the long options); options override it
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -71,7 +71,7 @@ pub struct Cli {
 
     /// Which senders the milter signs: every one the forward rules rewrite, or only mail with a recipient that is not local [default: always]
     #[arg(long, value_name = "WHEN", value_enum)]
-    pub milter_rewrite: Option<Rewrite>,
+    pub milter_rewrite: Option<RewriteWhen>,
 
     /// When the milter refuses a bounce (null sender) to a local address that carries no SRS signature; data and rcpt need --always-rewrite [default: off]
     #[arg(long, value_name = "WHEN", value_enum)]

@@ -30,7 +30,7 @@ srsd's:
 
 /// srsd's arguments for srsrelay's `args` (the program name first).
 pub fn translate(args: &[OsString]) -> Result<Vec<OsString>, String> {
-    let cmd = super::srsd::Cli::command();
+    let cmd = super::srsd::SrsdCli::command();
     let takes_value = |arg: &clap::Arg| {
         !matches!(
             arg.get_action(),

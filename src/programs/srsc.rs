@@ -3,7 +3,7 @@
 use std::io::{self, BufRead, Write};
 use std::time::Duration;
 
-use crate::cli::srsc::{Cli, Request};
+use crate::cli::srsc::{Request, SrscCli};
 use crate::client::{Client, ClientError, Reply, Target};
 use crate::engine::Direction;
 use crate::exit::Exit;
@@ -13,7 +13,7 @@ const PROG: &str = "srsc";
 
 /// Runs `srsc` with `args` (the program name first) and gives its exit status.
 pub fn main(args: Vec<std::ffi::OsString>) -> Exit {
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match SrscCli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => return crate::cli::report(&e),
     };
@@ -37,7 +37,7 @@ pub fn main(args: Vec<std::ffi::OsString>) -> Exit {
 }
 
 /// `srsc stats`: scrapes the metrics listener and prints the figures.
-fn stats(cli: &Cli) -> Exit {
+fn stats(cli: &SrscCli) -> Exit {
     let target = match (&cli.connect, &cli.socket) {
         (Some(addr), _) => Target::Tcp(*addr),
         (None, Some(path)) => Target::Unix(path.clone()),
@@ -107,7 +107,7 @@ struct Clients {
 }
 
 impl Clients {
-    fn new(cli: &Cli) -> Clients {
+    fn new(cli: &SrscCli) -> Clients {
         let client = |target| {
             Client::new(
                 target,

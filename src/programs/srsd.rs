@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::srsd::{Cli, LogTo};
+use crate::cli::srsd::{LogTo, SrsdCli};
 use crate::daemon::notify::Notifier;
 use crate::daemon::signals::{OsSignals, Signals};
 use crate::daemon::{background, supervise};
@@ -14,7 +14,7 @@ use crate::exit::Exit;
 /// Runs the daemon with `args` (the program name first) as program `prog`,
 /// and gives its exit status.
 pub fn main(args: Vec<OsString>, prog: &'static str) -> Exit {
-    let cli = match Cli::load(&args) {
+    let cli = match SrsdCli::load(&args) {
         Ok(cli) => cli,
         Err(e) => return crate::cli::srsd::report_load_error(prog, &e),
     };
@@ -88,7 +88,7 @@ pub fn main(args: Vec<OsString>, prog: &'static str) -> Exit {
 /// always said at start; more than two (one, and a second during a
 /// rotation) is warned about: each extra key is another chance for a
 /// forger's guess.
-fn report_keys(cli: &Cli) {
+fn report_keys(cli: &SrsdCli) {
     let Some(path) = &cli.codec.secret_file else {
         return;
     };

@@ -27,7 +27,7 @@ pub fn main(args: Vec<OsString>) -> Exit {
     }
     if asked(&["-h", "--help"]) {
         use clap::CommandFactory;
-        let options = crate::cli::srsd::Cli::command()
+        let options = crate::cli::srsd::SrsdCli::command()
             .bin_name("srsrelay")
             .about(None::<&str>)
             .override_usage(&srsrelay::USAGE["usage: ".len()..])

@@ -62,7 +62,7 @@ const SMFIP_NR_BODY: u32 = 0x8_0000;
 /// bounce be checked: a milter sees recipients before alias expansion, so
 /// it cannot tell which mail an alias forwards.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Rewrite {
+pub enum RewriteWhen {
     /// Every sender the forward rules rewrite (the sendmail SRS guide's rule)
     #[default]
     Always,
@@ -105,7 +105,7 @@ pub enum DomainFrom {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MilterSettings {
     /// Which senders are signed.
-    pub rewrite: Rewrite,
+    pub rewrite: RewriteWhen,
     /// Which domain they are signed with.
     pub domain_from: DomainFrom,
     /// When forged bounces are refused.
@@ -125,7 +125,7 @@ pub struct MilterSettings {
 impl Default for MilterSettings {
     fn default() -> Self {
         MilterSettings {
-            rewrite: Rewrite::default(),
+            rewrite: RewriteWhen::default(),
             domain_from: DomainFrom::default(),
             bounce_policy: BouncePolicy::default(),
             reject_invalid: "550 5.1.1 Invalid SRS address".to_owned(),
@@ -572,7 +572,7 @@ impl MilterSession {
             Some((sender, _))
                 if self.actions & SMFIF_CHGFROM != 0
                     && !sender.is_empty()
-                    && (settings.rewrite == Rewrite::Always
+                    && (settings.rewrite == RewriteWhen::Always
                         || self.recipients.iter().any(|r| !r.local)) =>
             {
                 let domain = match settings.domain_from {

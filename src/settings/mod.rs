@@ -1,4 +1,4 @@
-//! srsd's settings as a model: the options of [`Cli`] (from the command
+//! srsd's settings as a model: the options of [`SrsdCli`] (from the command
 //! line and the configuration file) turned into what the daemon runs with
 //! (listeners, limits, the milter's and the relay's settings, the state);
 //! their validation ([`validate`]), and what a reload changes
@@ -8,22 +8,22 @@ pub mod reload;
 pub mod validate;
 
 use crate::cli::codec::{SetupError, Warning};
-use crate::cli::srsd::{Cli, DEFAULT_LISTEN, LoadError, UpstreamProtocol};
+use crate::cli::srsd::{DEFAULT_LISTEN, LoadError, SrsdCli, UpstreamProtocol};
 use crate::daemon::{Limits, ListenSpec, State};
 
-impl Cli {
+impl SrsdCli {
     /// The settings from `args` (with the program name) and the configuration
     /// file it names; run again on reload.
-    pub fn load(args: &[std::ffi::OsString]) -> Result<Cli, LoadError> {
+    pub fn load(args: &[std::ffi::OsString]) -> Result<SrsdCli, LoadError> {
         Self::load_in(args, None)
     }
 
-    /// Like [`Cli::load`], from inside the chroot `root` (the paths in
+    /// Like [`SrsdCli::load`], from inside the chroot `root` (the paths in
     /// `args` and the file are written as seen from outside it).
     pub fn load_in(
         args: &[std::ffi::OsString],
         root: Option<&std::path::Path>,
-    ) -> Result<Cli, LoadError> {
+    ) -> Result<SrsdCli, LoadError> {
         crate::config::load(
             args,
             &crate::config::Reading {

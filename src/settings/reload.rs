@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use crate::cli::srsd::Cli;
+use crate::cli::srsd::SrsdCli;
 use crate::daemon::State;
 
-impl Cli {
+impl SrsdCli {
     /// What a reload of the daemon running as `self` (started with `args`)
     /// would serve: the settings, keys and local domains read afresh, from
     /// inside the chroot if there is one, with the warnings to log. Anything
@@ -43,7 +43,7 @@ impl Cli {
     }
 
     /// Settings that differ from `running` and take effect only at start.
-    pub fn restart_only_changes(&self, running: &Cli) -> Vec<&'static str> {
+    pub fn restart_only_changes(&self, running: &SrsdCli) -> Vec<&'static str> {
         let mut changed = Vec::new();
         if self.listeners() != running.listeners()
             || self.allow_non_loopback != running.allow_non_loopback

@@ -1,15 +1,15 @@
 //! What srsd refuses to run with, and `--check-config`: one
-//! [`Cli::validate`] for the settings themselves, used at start-up, at
+//! [`SrsdCli::validate`] for the settings themselves, used at start-up, at
 //! reload and by `--check-config`, which also probes the system (keys,
 //! users, directories, sockets).
 
 use thiserror::Error;
 
-use crate::cli::srsd::{Cli, PLACEHOLDER_DOMAIN};
+use crate::cli::srsd::{PLACEHOLDER_DOMAIN, SrsdCli};
 use crate::daemon::{ListenSpec, State};
 use crate::protocol::milter::BouncePolicy;
 
-impl Cli {
+impl SrsdCli {
     /// The files srsd reads again at reload, as given: they must lie inside
     /// `--chroot` when one is set.
     pub fn check_chroot_paths(&self) -> Result<(), String> {
@@ -34,7 +34,7 @@ impl Cli {
     }
 
     /// `--check-config`: every problem srsd would stop on before serving,
-    /// found without binding anything or changing user: [`Cli::validate`],
+    /// found without binding anything or changing user: [`SrsdCli::validate`],
     /// then what the system says (the chroot, the keys and local domains,
     /// the users and groups, the sockets' directories). Empty when all is
     /// well.
@@ -81,7 +81,7 @@ impl Cli {
     }
 
     /// Everything srsd checks and reads before binding, as one step:
-    /// [`Cli::validate`], the paths under `--chroot`, the keys and local
+    /// [`SrsdCli::validate`], the paths under `--chroot`, the keys and local
     /// domains. Gives the state to serve and the warnings to log, or the
     /// message to log before exiting 78.
     pub fn prepare(&self) -> Result<(State, Vec<String>), String> {
@@ -92,7 +92,7 @@ impl Cli {
         Ok((state, notes))
     }
 
-    /// [`Cli::validate`] as start-up and reload use it: the first problem,
+    /// [`SrsdCli::validate`] as start-up and reload use it: the first problem,
     /// or the warnings for what is allowed but risky.
     pub fn check(&self) -> Result<Vec<String>, String> {
         match self.validate().into_iter().next() {

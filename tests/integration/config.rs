@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use mail_srs::cli::pipe_helpers::{self, ForwarderCli, ReverserCli};
-use mail_srs::cli::srsd::Cli;
+use mail_srs::cli::srsd::SrsdCli;
 use mail_srs::config::LoadError;
 use tempfile::TempDir;
 
@@ -32,12 +32,12 @@ fn short_option_with_equals_names_the_file() {
     let dir = TempDir::new().unwrap();
     let conf = file(&dir, "domain = fwd.example\nsecret = s3cret\n");
     let flag = format!("-c={}", conf.display());
-    let cli = Cli::load(&args(&["srsd", &flag])).unwrap();
+    let cli = SrsdCli::load(&args(&["srsd", &flag])).unwrap();
     assert_eq!(cli.domain, "fwd.example");
     assert_eq!(cli.config.as_deref(), Some(conf.as_path()));
     let attached = format!("-c{}", conf.display());
     assert_eq!(
-        Cli::load(&args(&["srsd", &attached])).unwrap().domain,
+        SrsdCli::load(&args(&["srsd", &attached])).unwrap().domain,
         "fwd.example"
     );
 }
@@ -95,7 +95,7 @@ fn the_command_line_overrides_whole_keys() {
         "domain = wrong.example\nlocal-domain = a.example\nlocal-domain = b.example\nmax-age = 30\n",
     );
     let c = conf.to_str().unwrap();
-    let cli = Cli::load(&args(&[
+    let cli = SrsdCli::load(&args(&[
         "srsd",
         "-c",
         c,
@@ -108,7 +108,7 @@ fn the_command_line_overrides_whole_keys() {
     assert_eq!(cli.domain, "fwd.example");
     assert_eq!(cli.codec.local_domain, ["z.example"]);
     assert_eq!(cli.codec.max_age, Some(30));
-    let cli = Cli::load(&args(&["srsd", "-c", c])).unwrap();
+    let cli = SrsdCli::load(&args(&["srsd", "-c", c])).unwrap();
     assert_eq!(cli.codec.local_domain, ["a.example", "b.example"]);
 }
 
@@ -120,7 +120,11 @@ fn a_single_valued_key_given_twice_names_both_lines() {
         "domain = a.example\n# x\nmax-age = 3\ndomain = b.example\n",
     );
     assert_eq!(
-        file_error(Cli::load(&args(&["srsd", "-c", conf.to_str().unwrap()]))),
+        file_error(SrsdCli::load(&args(&[
+            "srsd",
+            "-c",
+            conf.to_str().unwrap()
+        ]))),
         format!(
             "{}, line 4: domain: given again (first on line 1)",
             conf.display()
@@ -134,7 +138,10 @@ fn unknown_keys_are_errors_everywhere_and_other_programs_keys_are_skipped() {
     let conf = file(&dir, "domain = fwd.example\nhash-lenght = 8\n");
     let c = conf.to_str().unwrap();
     let expected = format!("{c}, line 2: unknown key (did you mean 'hash-length'?)");
-    assert_eq!(file_error(Cli::load(&args(&["srsd", "-c", c]))), expected);
+    assert_eq!(
+        file_error(SrsdCli::load(&args(&["srsd", "-c", c]))),
+        expected
+    );
     assert_eq!(
         file_error(pipe_helpers::load::<ForwarderCli>(&args(&[
             "srs-forwarder",
@@ -159,7 +166,7 @@ fn unknown_keys_are_errors_everywhere_and_other_programs_keys_are_skipped() {
          sendmail = /usr/sbin/sendmail\ntimeout = 60\ndrop-invalid = yes\nsecret = s\n",
     );
     let c = conf.to_str().unwrap();
-    let srsd = Cli::load(&args(&["srsd", "-c", c])).unwrap();
+    let srsd = SrsdCli::load(&args(&["srsd", "-c", c])).unwrap();
     assert_eq!(srsd.user.as_deref(), Some("srsd"));
     let fwd: ForwarderCli = pipe_helpers::load(&args(&["srs-forwarder", "-c", c, "d@x"])).unwrap();
     assert_eq!(
@@ -175,7 +182,7 @@ fn a_configuration_that_is_not_a_regular_file_is_refused() {
     let dir = TempDir::new().unwrap();
     let d = dir.path().to_str().unwrap();
     assert_eq!(
-        file_error(Cli::load(&args(&["srsd", "-c", d]))),
+        file_error(SrsdCli::load(&args(&["srsd", "-c", d]))),
         format!("cannot read configuration file {d}: not a regular file (a directory)")
     );
 }

@@ -154,8 +154,8 @@ fn fill(template: &str, parts: &[(&str, String)]) -> String {
 fn pages() -> Vec<(&'static str, clap::Command)> {
     vec![
         ("srs.1", mail_srs::cli::srs::command()),
-        ("srsd.8", mail_srs::cli::srsd::Cli::command()),
-        ("srsc.1", mail_srs::cli::srsc::Cli::command()),
+        ("srsd.8", mail_srs::cli::srsd::SrsdCli::command()),
+        ("srsc.1", mail_srs::cli::srsc::SrscCli::command()),
         (
             "srs-forwarder.8",
             mail_srs::cli::pipe_helpers::ForwarderCli::command(),
@@ -170,7 +170,7 @@ fn pages() -> Vec<(&'static str, clap::Command)> {
 /// srsd.conf(5)'s key list: every long option of srsd but those that only
 /// make sense on the command line.
 fn config_keys() -> String {
-    let cmd = mail_srs::cli::srsd::Cli::command();
+    let cmd = mail_srs::cli::srsd::SrsdCli::command();
     let mut out = String::new();
     for arg in cmd.get_arguments() {
         let Some(long) = arg.get_long() else { continue };

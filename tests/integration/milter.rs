@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use mail_srs::engine::Rewriter;
 use mail_srs::protocol::milter::{
-    BouncePolicy, DomainFrom, MilterSession, MilterSettings, Rewrite,
+    BouncePolicy, DomainFrom, MilterSession, MilterSettings, RewriteWhen,
 };
 use mail_srs::srs::{Options, Srs};
 
@@ -152,7 +152,7 @@ fn local_and_null_senders_keep_their_address() {
 #[test]
 fn only_forwarded_mail_is_signed_when_asked() {
     let settings = MilterSettings {
-        rewrite: Rewrite::Forwarded,
+        rewrite: RewriteWhen::Forwarded,
         ..MilterSettings::default()
     };
     let (out, _) = converse(
@@ -174,7 +174,7 @@ fn only_forwarded_mail_is_signed_when_asked() {
 #[test]
 fn forwarded_judges_an_srs_recipient_by_its_reversed_address() {
     let settings = MilterSettings {
-        rewrite: Rewrite::Forwarded,
+        rewrite: RewriteWhen::Forwarded,
         ..MilterSettings::default()
     };
     let signed = |sender: &str| signed_at(sender, "fwd.example");

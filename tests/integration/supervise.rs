@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use mail_srs::cli::srsd::Cli;
+use mail_srs::cli::srsd::SrsdCli;
 use mail_srs::daemon::notify::Notifier;
 use mail_srs::daemon::signals::{Signal, Signals};
 use mail_srs::daemon::supervise::{self, SuperviseError};
@@ -63,7 +63,7 @@ impl Supervised {
         .map(Into::into)
         .collect();
         args.extend(extra.iter().map(Into::into));
-        let cli = Cli::load(&args).unwrap();
+        let cli = SrsdCli::load(&args).unwrap();
         let (state, _) = cli.prepare().unwrap();
         let (plan, clock) = (cli.plan(), cli.clock());
         let notifier = Arc::new(Notifier::connect(&notify_path).unwrap());
@@ -233,7 +233,7 @@ fn start_failures_are_typed_with_their_exit_status() {
     .iter()
     .map(Into::into)
     .collect();
-    let cli = Cli::load(&args).unwrap();
+    let cli = SrsdCli::load(&args).unwrap();
     let (state, _) = cli.prepare().unwrap();
     let (_tx, rx) = mpsc::channel(1);
     let e = supervise::supervise(
