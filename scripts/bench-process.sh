@@ -4,7 +4,7 @@
 # Needs hyperfine (Debian package hyperfine). Writes only under a temp dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
+scripts/build.sh --quiet  # srs as shipped: static
 srs=target/release/srs
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
