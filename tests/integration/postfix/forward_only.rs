@@ -71,7 +71,12 @@ local_recipient_maps = proxy:unix:passwd.byname $alias_maps
 virtual_alias_domains = customer.example
 virtual_alias_maps = texthash:{d}/cfg/virtual-fwd
 recipient_canonical_maps = socketmap:unix:{d}/srs:reverse
-recipient_canonical_classes = envelope_recipient",
+recipient_canonical_classes = envelope_recipient
+# Deferred mail is tried again within seconds, not minutes: the test
+# waits for the retry rather than asking for it with postfix flush.
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 1s",
             main = FORWARD_ONLY_MAIN.replace("/etc/postfix", &format!("{d}/cfg")),
         ),
         &FORWARD_ONLY_MASTER.replace("10253", &reinject.to_string()),
@@ -195,9 +200,8 @@ recipient_canonical_classes = envelope_recipient",
         sink.messages().iter().all(|m| !m.data.contains("f-down")),
         "sent while the signing hop was down"
     );
+    // Back up: the next retry (queue_run_delay above) takes it.
     let (_hop, _) = signer(pack);
-    let flushed = postfix.postfix("flush");
-    assert!(flushed.status.success());
     assert_eq!(once("f-down").from, alice_fwd);
 }
 
