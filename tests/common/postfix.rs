@@ -26,10 +26,8 @@ impl Postfix {
         let cfg = dir.join("cfg");
         std::fs::create_dir_all(&cfg).unwrap();
         let d = dir.display();
-        std::fs::write(
-            cfg.join("main.cf"),
-            format!(
-                "compatibility_level = 3.6
+        let base = format!(
+            "compatibility_level = 3.6
 queue_directory = {d}/queue
 data_directory = {d}/data
 myhostname = fwd.example
@@ -50,12 +48,15 @@ local_recipient_maps = proxy:unix:passwd.byname
 virtual_alias_maps = texthash:{d}/cfg/virtual
 maillog_file = {d}/maillog
 maillog_file_prefixes = {d}
-mail_spool_directory = {d}/mail
-{maps}
-"
-            ),
-        )
-        .unwrap();
+mail_spool_directory = {d}/mail"
+        );
+        // A parameter `maps` sets replaces the base line: a parameter set
+        // twice makes every Postfix process log a warning as it starts.
+        let key = |line: &str| line.split('=').next().unwrap_or_default().trim().to_owned();
+        let set: Vec<String> = maps.lines().filter(|l| l.contains('=')).map(key).collect();
+        let mut main: Vec<&str> = base.lines().filter(|l| !set.contains(&key(l))).collect();
+        main.push(maps);
+        std::fs::write(cfg.join("main.cf"), main.join("\n") + "\n").unwrap();
         let mut master = format!("127.0.0.1:{smtpd} inet n - n - - smtpd\n");
         for (service, kind, private, unpriv, wakeup, limit, command) in [
             ("pickup", "unix", "n", "-", "60", "1", "pickup"),
