@@ -57,7 +57,7 @@ pub struct Metrics {
     /// Each lookup protocol's request counters, by direction and outcome,
     /// looked up in the family once, at start: counting a request is then
     /// an atomic add, not a hash of its labels.
-    requests: Vec<(&'static str, [[Counter; 4]; 2])>,
+    requests: Vec<(&'static str, Requests)>,
     forgeries: Family<ReasonLabels, Counter>,
     reloads: Family<ResultLabels, Counter>,
     connections: Family<ProtocolLabels, Gauge>,
@@ -70,6 +70,23 @@ impl std::fmt::Debug for Metrics {
         f.debug_struct("Metrics")
             .field("started", &self.started)
             .finish_non_exhaustive()
+    }
+}
+
+/// One lookup protocol's request counters, by direction and outcome.
+pub struct Requests([[Counter; 4]; 2]);
+
+impl Requests {
+    /// Adds what the lookups of one call did.
+    pub fn add(&self, record: &Record) {
+        for direction in Direction::ALL {
+            for outcome in Outcome::ALL {
+                let n = record.counted(direction, outcome);
+                if n > 0 {
+                    self.0[direction as usize][outcome as usize].inc_by(u64::from(n));
+                }
+            }
+        }
     }
 }
 
@@ -101,7 +118,7 @@ impl Metrics {
             };
             by_protocol.push((
                 protocol,
-                Direction::ALL.map(|d| Outcome::ALL.map(|o| counter(d, o))),
+                Requests(Direction::ALL.map(|d| Outcome::ALL.map(|o| counter(d, o)))),
             ));
         }
         for reason in FORGERY_REASONS {
@@ -146,19 +163,14 @@ impl Metrics {
         }
     }
 
-    /// Adds what the lookups of one call of `protocol` did.
-    pub fn add(&self, protocol: &'static str, record: &Record) {
-        let Some((_, counters)) = self.requests.iter().find(|(p, _)| *p == protocol) else {
-            return;
-        };
-        for direction in Direction::ALL {
-            for outcome in Outcome::ALL {
-                let n = record.counted(direction, outcome);
-                if n > 0 {
-                    counters[direction as usize][outcome as usize].inc_by(u64::from(n));
-                }
-            }
-        }
+    /// The request counters of `protocol`, for a connection to count its
+    /// calls into without looking them up each time; `None` for a protocol
+    /// that does no lookups.
+    pub fn requests(&self, protocol: &str) -> Option<&Requests> {
+        self.requests
+            .iter()
+            .find(|(p, _)| *p == protocol)
+            .map(|(_, r)| r)
     }
 
     /// Counts a suspicious reverse refusal.
@@ -333,7 +345,7 @@ mod tests {
         let lookup = Rewriter::new(&srs, "fwd.example", t0);
         lookup.map(Direction::Forward, "a@b.example");
         lookup.map(Direction::Reverse, "SRS0=xxxx=AA=b.example=a@fwd.example");
-        m.add("socketmap", &lookup.record);
+        m.requests("socketmap").unwrap().add(&lookup.record);
         m.forgery(&ReverseError::BadHash);
         m.reload(false);
         m.connection("line", 1);

@@ -415,6 +415,7 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     log::debug!("{} connection opened by {client}", protocol.name());
     let metrics = ctx.shared.metrics();
     metrics.connection(protocol.name(), 1);
+    let requests = metrics.requests(protocol.name());
     let mut session = match protocol.service() {
         Service::Lookups(session) => session,
         Service::Metrics => Box::new(MetricsSession(ctx.shared.metrics.clone())),
@@ -448,6 +449,7 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
         let who = Caller {
             protocol,
             name: client,
+            requests,
         };
         let progress = serve_call(ctx, who, &state, ctx.clock.now(), &mut call).await;
         if progress.oversized > 0 {
@@ -497,6 +499,8 @@ async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
 pub(crate) struct Caller<'a> {
     protocol: &'static dyn Protocol,
     name: &'a str,
+    /// The protocol's request counters, looked up once per connection.
+    requests: Option<&'a crate::metrics::Requests>,
 }
 
 /// Serves `call` with `state` at `now` (see [`engine::store::serve`]), and
@@ -510,7 +514,7 @@ async fn serve_call<C: Replayable>(
 ) -> C::Output {
     let (output, done) =
         engine::store::serve(&state.srs, &state.domain, now, state.store(), call).await;
-    record_done(ctx, client.protocol, client.name, &done);
+    record_done(ctx, &client, &done);
     output
 }
 
@@ -544,20 +548,17 @@ impl Replayable for SessionCall<'_> {
 
 /// Counts what the lookups of one call did, and logs the refusals worth it
 /// with the address and the client.
-fn record_done(
-    ctx: &Context,
-    protocol: &'static dyn Protocol,
-    client: &str,
-    done: &crate::engine::Record,
-) {
-    let metrics = ctx.shared.metrics();
-    metrics.add(protocol.name(), done);
+fn record_done(ctx: &Context, client: &Caller<'_>, done: &crate::engine::Record) {
+    if let Some(requests) = client.requests {
+        requests.add(done);
+    }
     for refusal in done.take_refusals() {
-        metrics.forgery(&refusal.why);
+        ctx.shared.metrics().forgery(&refusal.why);
         ctx.refusals.warn(format_args!(
-            "refused reverse of {} from {client} ({}): {}",
+            "refused reverse of {} from {} ({}): {}",
             refusal.address,
-            protocol.name(),
+            client.name,
+            client.protocol.name(),
             refusal.why
         ));
     }

@@ -26,6 +26,8 @@ pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
     ctx: &Context,
 ) {
     let settings = &ctx.limits.protocols.relay;
+    let metrics = ctx.shared.metrics();
+    let requests = metrics.requests(protocol.name());
     let guard = ctx.reaper.register(client.as_raw_fd());
     let connected = tokio::time::timeout(
         settings.connect_timeout,
@@ -100,6 +102,7 @@ pub(super) async fn connection<S: AsyncRead + AsyncWrite + AsRawFd + Unpin>(
         let client_of = super::Caller {
             protocol,
             name: who,
+            requests,
         };
         let down = super::serve_call(ctx, client_of, &state, now, &mut call).await;
         from_client.drain(..down.consumed);
