@@ -6,13 +6,21 @@
 #
 # Every wait in the tests is bounded; should one hang all the same, the run
 # is stopped after SRS_TEST_LIMIT seconds (default 1800, building included)
-# and fails, after printing what was still running and where it waited.
+# and fails, after printing what was still running below cargo and where
+# each process waited; those processes are killed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 log=target/tmp/skipped-tests
 mkdir -p target/tmp
 rm -f "$log"
 limit=${SRS_TEST_LIMIT:-1800}
+
+# children PID: from /proc, since procps (ps, pgrep) may be missing. A stat
+# line's command sits in parentheses and may hold spaces.
+children() {
+    sed -n 's/^\([0-9]*\) (.*) [A-Za-z] \([0-9]*\) .*/\1 \2/p' /proc/[0-9]*/stat 2>/dev/null |
+        awk -v parent="$1" '$2 == parent { print $1 }'
+}
 
 cargo test --no-fail-fast "$@" &
 cargo=$!
@@ -21,15 +29,35 @@ cargo=$!
     while kill -0 "$cargo" 2>/dev/null; do
         if [ "$waited" -ge "$limit" ]; then
             echo "scripts/test.sh: the tests did not end within $limit s; still running:" >&2
-            ps -eo pid,ppid,etimes,stat,wchan:28,args --forest >&2
-            for test in $(pgrep -P "$cargo"); do
-                for pid in $test $(pgrep -P "$test"); do
-                    echo "--- kernel stack of $pid ($(cat /proc/"$pid"/comm 2>/dev/null))" >&2
-                    cat /proc/"$pid"/stack >&2 2>/dev/null
+            # Where each process waits, then each one stopped before its
+            # children are listed, so that none starts a child that escapes
+            # the kill (and would hold the output open after the run).
+            tree() {
+                local child
+                for child in $(children "$1"); do
+                    echo "$child"
+                    tree "$child"
                 done
-                kill -TERM "$test"
+            }
+            for pid in $cargo $(tree "$cargo"); do
+                {
+                    echo "--- $pid: $(tr '\0' ' ' </proc/"$pid"/cmdline)"
+                    echo "    waiting in $(cat /proc/"$pid"/wchan)"
+                    sed 's/^/    /' /proc/"$pid"/stack
+                } >&2 2>/dev/null
             done
-            kill -TERM "$cargo"
+            stuck=""
+            next=$cargo
+            while [ -n "$next" ]; do
+                kill -STOP $next 2>/dev/null
+                stuck="$stuck $next"
+                below=""
+                for pid in $next; do
+                    below="$below $(children "$pid")"
+                done
+                next=$(echo $below)
+            done
+            kill -KILL $stuck 2>/dev/null
             exit
         fi
         sleep 5
