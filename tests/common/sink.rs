@@ -78,8 +78,10 @@ impl Sink {
 
     /// The messages received so far.
     pub fn messages(&self) -> Vec<Envelope> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        // Whole lines only: sink.py may be writing the next one.
+        let whole = &log[..log.rfind('\n').map_or(0, |end| end + 1)];
+        whole
             .lines()
             .map(|l| {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
