@@ -70,7 +70,7 @@ pub fn split(address: &str, form: Form) -> Result<Parts<'_>, SplitError> {
 }
 
 /// The position of the last `@`. Addresses are short: a plain loop beats memrchr.
-fn last_at(s: &str) -> Option<usize> {
+pub(super) fn last_at(s: &str) -> Option<usize> {
     s.bytes().rposition(|b| b == b'@')
 }
 

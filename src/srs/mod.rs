@@ -501,10 +501,10 @@ fn check_sender(sender: &str, parts: &address::Parts<'_>, form: Form) -> Result<
     // Nearly every sender has no byte that a check below looks for: one
     // pass over its bytes settles it (these checks run on every forward).
     if !sender.bytes().any(|b| SUSPECT[usize::from(b)]) {
-        return match parts.local.is_empty() {
-            true => Err(ForwardError::EmptyLocalPart),
-            false => Ok(()),
-        };
+        if parts.local.is_empty() {
+            return Err(ForwardError::EmptyLocalPart);
+        }
+        return Ok(());
     }
     check_sender_closely(sender, parts, form)
 }
@@ -515,7 +515,7 @@ fn check_sender_closely(
     parts: &address::Parts<'_>,
     form: Form,
 ) -> Result<(), ForwardError> {
-    if let Some(c) = find_char(sender, char::is_control) {
+    if let Some(c) = sender.chars().find(|c| c.is_control()) {
         return Err(ForwardError::ControlCharacter(c));
     }
     if parts.local.is_empty() {
@@ -524,13 +524,15 @@ fn check_sender_closely(
     if parts.host.contains('=') {
         return Err(ForwardError::EqualsInHost);
     }
-    if let Some(c) = find_char(parts.host, |c| {
-        c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | '"' | '\\')
-    }) {
+    if let Some(c) = parts
+        .host
+        .chars()
+        .find(|&c| c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | '"' | '\\'))
+    {
         return Err(ForwardError::BadDomainCharacter(c));
     }
     if form == Form::External && !parts.quoted {
-        if find_char(&parts.local, char::is_whitespace).is_some() {
+        if parts.local.contains(char::is_whitespace) {
             return Err(ForwardError::UnquotedWhitespace);
         }
         if parts.local.contains(['<', '>']) {
@@ -560,17 +562,6 @@ static SUSPECT: [bool; 256] = {
     }
     table
 };
-
-/// The first character of `s` for which `bad` holds. ASCII text, nearly
-/// every address, is read a byte at a time without decoding UTF-8: these
-/// checks run on every forward.
-fn find_char(s: &str, bad: impl Fn(char) -> bool) -> Option<char> {
-    if s.is_ascii() {
-        s.bytes().map(char::from).find(|&c| bad(c))
-    } else {
-        s.chars().find(|&c| bad(c))
-    }
-}
 
 /// Splits at the first `=`, searching bytes (`=` is ASCII, so the split is
 /// on a character boundary).
@@ -602,9 +593,6 @@ fn domain_matches(host: &str, entry: &str) -> bool {
 
 /// The length of the local part of `address` when it exceeds RFC 5321's 64 octets.
 pub fn overlong_local_part(address: &str) -> Option<usize> {
-    let len = address
-        .bytes()
-        .rposition(|b| b == b'@')
-        .unwrap_or(address.len());
+    let len = address::last_at(address).unwrap_or(address.len());
     (len > MAX_LOCAL_PART).then_some(len)
 }
